@@ -1,0 +1,162 @@
+"""Readers for user files: CSV, Parquet, Stata ``.dta`` and Excel, with column mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from bayes_kfdi.exceptions import DataError
+
+__all__ = ["read_table", "read_panel", "apply_mapping", "parse_mapping", "wide_to_long"]
+
+_READERS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".gz": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".dta": "stata",
+    ".xlsx": "excel",
+    ".xls": "excel",
+}
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a table from CSV, Parquet, Stata or Excel, chosen by the file extension.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, has an unknown extension or cannot be parsed.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"data file '{p}' does not exist; expected a readable file; check the path")
+    kind = _READERS.get(p.suffix.lower())
+    if kind is None:
+        raise DataError(
+            f"unknown file type '{p.suffix}' for '{p.name}'; expected one of "
+            f"{', '.join(sorted(_READERS))}; convert the file or rename it"
+        )
+    try:
+        if kind == "csv":
+            return pd.read_csv(p, dtype={"series": str, "country": str})
+        if kind == "parquet":
+            return pd.read_parquet(p)
+        if kind == "stata":
+            return pd.read_stata(p, convert_categoricals=False)
+        return pd.read_excel(p)
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"cannot parse '{p.name}' as {kind}: {first}; expected a well-formed {kind} file; "
+            "re-export it from its source"
+        ) from exc
+
+
+def parse_mapping(items: Sequence[str]) -> dict[str, str]:
+    """Turn CLI ``OLD=NEW`` strings into a mapping dict."""
+    out: dict[str, str] = {}
+    for item in items:
+        old, sep, new = item.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise DataError(
+                f"malformed column mapping '{item}'; expected OLD=NEW such as "
+                "--map reporter=series"
+            )
+        out[old.strip()] = new.strip()
+    return out
+
+
+def apply_mapping(frame: pd.DataFrame, mapping: Mapping[str, str] | None) -> pd.DataFrame:
+    """Rename columns with ``mapping`` (old name to canonical name).
+
+    Raises
+    ------
+    DataError
+        If a mapping key is not a column of ``frame``.
+    """
+    if not mapping:
+        return frame
+    unknown = [k for k in mapping if k not in frame.columns]
+    if unknown:
+        seen = ", ".join(map(str, frame.columns[:12]))
+        raise DataError(
+            f"column mapping names unknown column(s) {', '.join(unknown)}; columns seen: "
+            f"{seen}; use a name from the file on the left of OLD=NEW"
+        )
+    return frame.rename(columns=dict(mapping))
+
+
+def read_panel(
+    path: str | Path,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    entity: str | Sequence[str] | None = None,
+    time: str | None = None,
+):
+    """Read a file into a validated :class:`~bayes_kfdi.data.PanelData`.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV, Parquet, Stata ``.dta`` or Excel file in long format.
+    mapping : mapping, optional
+        Old-to-new column names applied before validation.
+    entity, time : optional
+        Unit and time columns; default to the canonical ``(series, country)`` and ``year``.
+    """
+    from bayes_kfdi.data.panel import PanelData
+
+    frame = apply_mapping(read_table(path), mapping)
+    kwargs = {}
+    if entity is not None:
+        kwargs["entity"] = entity
+    if time is not None:
+        kwargs["time"] = time
+    return PanelData(frame, **kwargs)
+
+
+def wide_to_long(
+    frame: pd.DataFrame,
+    *,
+    id_cols: Sequence[str],
+    value_name: str = "fdi",
+    var_name: str = "series",
+    value_cols: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Reshape a file with one column per series (or per year) into long format.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Wide table.
+    id_cols : sequence of str
+        Columns kept as identifiers (e.g. ``country``, ``year``).
+    value_name : str
+        Name of the stacked value column.
+    var_name : str
+        Name of the column that receives the former column headers.
+    value_cols : sequence of str, optional
+        Columns to stack; default all columns not in ``id_cols``.
+    """
+    missing = [c for c in id_cols if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"wide_to_long: id column(s) {', '.join(missing)} not in the table; columns "
+            f"seen: {', '.join(map(str, frame.columns[:12]))}; pass existing id_cols"
+        )
+    cols = list(value_cols) if value_cols is not None else [
+        c for c in frame.columns if c not in id_cols
+    ]
+    if not cols:
+        raise DataError(
+            "wide_to_long: no value columns left to stack; expected at least one column "
+            "besides the id columns; check id_cols"
+        )
+    long = frame.melt(id_vars=list(id_cols), value_vars=cols, var_name=var_name,
+                      value_name=value_name)
+    long[var_name] = long[var_name].astype(str)
+    return long
