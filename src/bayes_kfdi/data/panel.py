@@ -121,17 +121,20 @@ def _clean_time(col: pd.Series, name: str) -> pd.Series:
     if bad.any() or col.isna().any():
         where = bad | col.isna()
         pos = int(np.flatnonzero(where.to_numpy())[0])
+        seen = "an empty cell" if pd.isna(col.iloc[pos]) else repr(col.iloc[pos])
         raise DataError(
-            f"column '{name}' has non-numeric or empty value {col.iloc[pos]!r} in data row "
+            f"column '{name}' has non-numeric value {seen} in data row "
             f"{pos + 1}; expected an integer year; fix or drop that row"
         )
     frac = values != np.floor(values)
     if frac.any():
         pos = int(np.flatnonzero(frac.to_numpy())[0])
         raise DataError(
-            f"column '{name}' has non-integer value {values.iloc[pos]!r} in data row "
+            f"column '{name}' has non-integer value {float(values.iloc[pos])} in data row "
             f"{pos + 1}; expected whole years such as 1995; round or recode it"
         )
+    if name != YEAR:  # a generic period index (1, 2, ...) need not be a calendar year
+        return values.astype(np.int64)
     out_of_range = (values < YEAR_MIN) | (values > YEAR_MAX)
     if out_of_range.any():
         pos = int(np.flatnonzero(out_of_range.to_numpy())[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -42,13 +43,16 @@ def read_table(path: str | Path) -> pd.DataFrame:
         )
     try:
         if kind == "csv":
-            return pd.read_csv(p, dtype={"series": str, "country": str})
+            # A data row longer than the header must fail, not shift columns silently.
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                return pd.read_csv(p, dtype={"series": str, "country": str}, index_col=False)
         if kind == "parquet":
             return pd.read_parquet(p)
         if kind == "stata":
             return pd.read_stata(p, convert_categoricals=False)
         return pd.read_excel(p)
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except Exception as exc:  # each reader fails in its own way on a corrupt file
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(
             f"cannot parse '{p.name}' as {kind}: {first}; expected a well-formed {kind} file; "
@@ -87,7 +91,14 @@ def apply_mapping(frame: pd.DataFrame, mapping: Mapping[str, str] | None) -> pd.
             f"column mapping names unknown column(s) {', '.join(unknown)}; columns seen: "
             f"{seen}; use a name from the file on the left of OLD=NEW"
         )
-    return frame.rename(columns=dict(mapping))
+    renamed = frame.rename(columns=dict(mapping))
+    dup = renamed.columns[renamed.columns.duplicated()].unique().tolist()
+    if dup:
+        raise DataError(
+            f"column mapping creates duplicate column(s) {', '.join(map(str, dup))}; "
+            "expected each canonical name once; drop or rename the existing column first"
+        )
+    return renamed
 
 
 def read_panel(
