@@ -143,8 +143,33 @@ def compare_table4(panel: PanelData) -> pd.DataFrame:
     return out
 
 
+def format_table4_comparison(table: pd.DataFrame) -> pd.DataFrame:
+    """Compact text view of :func:`compare_table4` for a terminal: "paper / ours" cells.
+
+    Columns ``variable, sector, obs, mean, sd, min, max, ok`` where ``ok`` is "yes"/"NO"
+    for calibrated rows and empty otherwise.
+    """
+    short = {"electronics_market": "el_market", "electronics_technology": "el_technology",
+             "electronics_efficiency": "el_efficiency"}
+    out = pd.DataFrame({
+        "variable": table["variable"],
+        "sector": table["sector"].map(lambda v: short.get(v, v)),
+    })
+    for stat in ("obs", "mean", "sd", "min", "max"):
+        fmt = "{:.0f}" if stat == "obs" else "{:.3g}"
+        out[stat] = [
+            f"{fmt.format(p)} / {fmt.format(o)}"
+            for p, o in zip(table[f"paper_{stat}"], table[f"ours_{stat}"], strict=True)
+        ]
+    out["ok"] = [
+        "" if pd.isna(v) else ("yes" if bool(v) else "NO") for v in table["within_tol"]
+    ]
+    return out
+
+
 __all__ = [
     "CALIBRATION_RTOL",
+    "format_table4_comparison",
     "PAPER_OUTCOMES",
     "PAPER_TERMS",
     "compare_table4",
