@@ -1,0 +1,172 @@
+"""One-step weighting matrix H and generalized inverses.
+
+References
+----------
+Arellano, M. and Bond, S. (1991); Blundell, R. and Bond, S. (1998); Roodman, D. (2009),
+"How to do xtabond2", Stata Journal 9(1), sec. 3.4 and 4 (the ``h()`` option).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+
+from bayes_kfdi._typing import BoolArray, Float64Array, IntArray
+from bayes_kfdi.exceptions import SingularMatrixWarning
+
+__all__ = ["transform_matrix", "h_matrix", "stacked_h", "invsym"]
+
+#: Relative pivot below which a column counts as linearly dependent on earlier columns.
+#: Mata's invsym() drops such columns (sets their rows/columns to zero) in column order;
+#: exact collinearities in double precision leave pivots ~1e-15, genuine ones are >> 1e-10.
+INVSYM_TOL = 1e-10
+
+
+def transform_matrix(transform: str, t: int) -> Float64Array:
+    """Columns of ``M`` map a group's T level errors to its transformed errors.
+
+    First differences: column ``c`` is ``e_c - e_{c-1}``. Forward orthogonal deviations
+    (stored one period late): column ``c`` is the scaled ``e_{c-1} - mean(e_c..e_{T-1})``.
+    Column 0 is zero in both cases (no transformed observation in the first period).
+    """
+    m = np.zeros((t, t))
+    if transform == "fd":
+        idx = np.arange(1, t)
+        m[idx, idx] = 1.0
+        m[idx - 1, idx] = -1.0
+        return m
+    for c in range(1, t):
+        m[c - 1, c] = 1.0
+        m[c:, c] = -1.0 / (t - c)
+    norms = np.sqrt((m**2).sum(axis=0))
+    norms[norms == 0] = 1.0
+    return m / norms
+
+
+def h_matrix(h: int, transform: str, system: bool, t: int, *, left: str | None = None) -> Float64Array:
+    """xtabond2's one-step weighting matrix for one group.
+
+    Notes
+    -----
+    With ``M`` from :func:`transform_matrix` and ``I`` the identity,
+
+    .. math::
+        H = M'M \\text{ (difference GMM)},\\qquad
+        H_{h=3} = [M, I]'[M, I] = \\begin{pmatrix} M'M & M' \\\\ M & I \\end{pmatrix},\\qquad
+        H_{h=2} = \\operatorname{diag}(M'M, I),\\qquad H_{h=1} = I.
+
+    ``h=3`` (xtabond2's default) is the covariance of the transformed and levels errors
+    when the idiosyncratic errors are i.i.d. and the fixed effects are ignored.
+    ``left`` (default: ``transform``) lets the AR test mix a differenced left side with an
+    orthogonal-deviations right side, as xtabond2 does.
+    """
+    if h == 1:
+        ml = mr = np.eye(t)
+    else:
+        ml = transform_matrix(left or transform, t)
+        mr = transform_matrix(transform, t)
+    if system and h == 3:
+        ml = np.hstack([ml, np.eye(t)])
+        mr = np.hstack([mr, np.eye(t)])
+        out = ml.T @ mr
+    elif system:
+        out = sla.block_diag(ml.T @ mr, np.eye(t))
+    else:
+        out = ml.T @ mr
+    out[np.abs(out) < 1e-14] = 0.0
+    return out
+
+
+def stacked_h(h_group: Float64Array, used_rows: IntArray, rows_per_group: int) -> sp.csr_matrix:
+    """Block-diagonal ``I_N (x) H`` restricted to the stacked rows ``used_rows``."""
+    g = used_rows // rows_per_group
+    p = used_rows % rows_per_group
+    hs = sp.coo_matrix(h_group)
+    # pair every used row with the used rows of its own group through H's nonzeros
+    local = np.full((g.max() + 1 if used_rows.size else 0, rows_per_group), -1, dtype=np.int64)
+    local[g, p] = np.arange(used_rows.size)
+    ri, ci, vi = [], [], []
+    for a, b, v in zip(hs.row, hs.col, hs.data, strict=True):
+        ra, rb = local[:, a], local[:, b]
+        ok = (ra >= 0) & (rb >= 0)
+        ri.append(ra[ok])
+        ci.append(rb[ok])
+        vi.append(np.full(int(ok.sum()), v))
+    n = used_rows.size
+    if not ri:
+        return sp.csr_matrix((n, n))
+    return sp.csr_matrix((np.concatenate(vi), (np.concatenate(ri), np.concatenate(ci))),
+                         shape=(n, n))
+
+
+def invsym(a: Float64Array, *, what: str = "", warn: bool = False) -> tuple[Float64Array, BoolArray]:
+    """Inverse of a symmetric PSD matrix, or Mata-``invsym`` generalized inverse.
+
+    Columns are swept in order; a column whose scaled pivot (its residual variance given
+    the earlier kept columns, relative to its own variance) is below :data:`INVSYM_TOL`
+    is dropped: its row and column of the result are zero, as in Stata's ``invsym()``.
+
+    Returns
+    -------
+    inverse : (k, k) array
+    dropped : (k,) bool, True for dropped columns (``diag0cnt`` = ``dropped.sum()``)
+    """
+    a = np.asarray(a, dtype=float)
+    k = a.shape[0]
+    a = (a + a.T) / 2
+    d = np.diag(a).copy()
+    dropped = ~(d > 0)
+    scale = np.where(dropped, 1.0, 1.0 / np.sqrt(np.where(dropped, 1.0, d)))
+    s = a * scale[:, None] * scale[None, :]
+    keep = ~dropped
+    if keep.any():
+        try:
+            sub = s[np.ix_(keep, keep)]
+            c = np.linalg.cholesky(sub)
+            if np.min(np.diag(c)) ** 2 <= INVSYM_TOL:
+                raise np.linalg.LinAlgError
+        except np.linalg.LinAlgError:
+            keep = _sequential_keep(s, keep)
+    dropped = ~keep
+    out = np.zeros((k, k))
+    if keep.any():
+        sub = s[np.ix_(keep, keep)]
+        c, low = sla.cho_factor(sub, lower=True)
+        inv = sla.cho_solve((c, low), np.eye(int(keep.sum())))
+        out[np.ix_(keep, keep)] = inv
+        out = out * scale[:, None] * scale[None, :]
+    if warn and dropped.any():
+        warnings.warn(
+            f"The {what or 'matrix'} is singular ({int(dropped.sum())} of {k} dimensions "
+            "dependent); a generalized inverse is used instead.",
+            SingularMatrixWarning,
+            stacklevel=3,
+        )
+    return (out + out.T) / 2, dropped
+
+
+def _sequential_keep(s: Float64Array, keep0: BoolArray) -> BoolArray:
+    """In-order pivoting: keep column j iff its Schur complement pivot exceeds the tolerance."""
+    k = s.shape[0]
+    keep = np.zeros(k, dtype=bool)
+    idx: list[int] = []
+    chol = np.zeros((k, k))
+    for j in range(k):
+        if not keep0[j]:
+            continue
+        m = len(idx)
+        if m:
+            v = sla.solve_triangular(chol[:m, :m], s[idx, j], lower=True)
+            piv = s[j, j] - v @ v
+        else:
+            v = np.zeros(0)
+            piv = s[j, j]
+        if piv > INVSYM_TOL:
+            chol[m, :m] = v
+            chol[m, m] = np.sqrt(piv)
+            idx.append(j)
+            keep[j] = True
+    return keep
