@@ -113,6 +113,36 @@ def simulate(
     console.print(f"wrote {csv} ({len(sim.frame)} rows) and {truth}", markup=False)
 
 
+@app.command("gmm")
+def gmm(
+    data: DataOpt,
+    entity: Annotated[
+        str | None, typer.Option("--entity", help="Group column(s); comma-separate several.")
+    ] = None,
+    time: Annotated[str | None, typer.Option("--time", help="Integer period column.")] = None,
+    cmd: Annotated[
+        str | None, typer.Option("--cmd", help='xtabond2 command, e.g. "xtabond2 n L.n w, gmm(L.n)".')
+    ] = None,
+    spec: Annotated[
+        Path | None, typer.Option("--spec", help="TOML model spec (instead of --cmd).")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write results as JSON (SCHEMA section 2).")
+    ] = None,
+) -> None:
+    """Difference/system GMM with xtabond2 syntax; prints the table, optionally writes JSON."""
+    from bayes_kfdi.gmm.model import run_gmm_command
+
+    res, warns = run_gmm_command(
+        data=data, entity=entity, time=time, cmd=cmd, spec=spec, json_out=json_out
+    )
+    for w in warns:
+        err_console.print(f"warning: {w}", markup=False)
+    console.print(res.summary(), markup=False, highlight=False, soft_wrap=True)
+    if json_out is not None:
+        console.print(f"wrote {json_out}", markup=False)
+
+
 def main() -> None:
     """Console-script entry point with user-error handling."""
     debug = "--debug" in sys.argv[1:]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -52,7 +53,14 @@ from bayes_kfdi.gmm.results import SystemGMMResults
 from bayes_kfdi.gmm.syntax import GmmCommand, parse_xtabond2
 from bayes_kfdi.gmm.weights import h_matrix, invsym, stacked_h
 
-__all__ = ["SystemGMM", "xtabond2", "HANSEN_P_IMPLAUSIBLE", "MIN_PERIODS"]
+__all__ = [
+    "SystemGMM",
+    "xtabond2",
+    "run_gmm_command",
+    "write_json_atomic",
+    "HANSEN_P_IMPLAUSIBLE",
+    "MIN_PERIODS",
+]
 
 #: Roodman (2009, "A note on the theme of too many instruments", sec. 3): a Hansen
 #: p-value this close to 1 signals a test weakened by instrument proliferation.
@@ -285,9 +293,6 @@ class SystemGMM:
                 SingularMatrixWarning,
                 stacklevel=4,
             )
-        if not kept or (has_cons and len(kept) == 1 and k > 1 and len(gone) == k - 1
-                        and False):
-            raise IdentificationError("Every regressor is collinear; nothing to estimate.")
         if len(kept) == 0:
             raise IdentificationError("No regressors left after dropping collinear ones.")
         return np.asarray(kept, dtype=np.int64)
@@ -320,8 +325,6 @@ class SystemGMM:
                 cov = cov * (d.nobs - 1) / (d.nobs - k) * d.n_groups / (d.n_groups - 1)
             sig2 = sig2 * tmp
         # Wald test of all coefficients
-        tested_rows = (p.x[:, -1] > 0) if False else None
-        del tested_rows
         is_lvl = (d.used % d.rows_per_group) >= d.frame.t
         px = p.x[is_lvl] if cmd.system else p.x
         df_m = int(np.linalg.matrix_rank(px)) - int(cmd.has_constant) if px.size else 0
@@ -334,7 +337,9 @@ class SystemGMM:
         if cmd.small:
             base = (d.nobs - df_m) if onestep_nonrobust else d.n_groups
             df_r = base - int(cmd.has_constant)
-        wald = wald_stat(res.beta, cov, df_m, small=cmd.small, df_r=df_r)
+        slopes = [i for i, nm in enumerate(d.names) if nm != "_cons"]
+        wald = wald_stat(res.beta[slopes], cov[np.ix_(slopes, slopes)], df_m, small=cmd.small,
+                         df_r=df_r)
         # Sargan / Hansen
         df_j = res.j0 - k
         sargan = _j_test(res.sargan, df_j, "Sargan", "not robust, but not weakened by many "
@@ -464,3 +469,83 @@ def xtabond2(
     ...                entity="id", time="year")
     """
     return SystemGMM(df, cmd, entity=entity, time=time).fit()
+
+
+def run_gmm_command(
+    *,
+    data: str | Path,
+    entity: str | Sequence[str] | None,
+    time: str | None,
+    cmd: str | None,
+    spec: str | Path | None = None,
+    json_out: str | Path | None = None,
+) -> tuple[SystemGMMResults, list[str]]:
+    """What ``bayes-kfdi gmm`` does: read, fit, and (after a successful fit) write JSON.
+
+    ``cmd`` and ``spec`` are alternatives; the spec file may supply entity and time.
+    The JSON is written atomically (temporary file, then ``os.replace``). Returns the
+    results and the warning messages raised during the fit (one line each).
+    """
+    from bayes_kfdi.exceptions import SpecificationError
+    from bayes_kfdi.gmm.spec import load_gmm_spec
+
+    if spec is not None:
+        s = load_gmm_spec(spec)
+        if cmd:
+            raise SpecificationError("Give either --cmd or --spec, not both.")
+        cmd = s.command
+        entity = entity or s.entity
+        time = time or s.time
+    if not cmd:
+        raise SpecificationError("No model given. Pass --cmd \"xtabond2 ...\" or --spec FILE.")
+    if not entity or not time:
+        raise SpecificationError(
+            f"entity={entity!r}, time={time!r}; expected both. Pass --entity COL and --time COL."
+        )
+    if isinstance(entity, str):
+        entity = [e.strip() for e in entity.split(",") if e.strip()]
+        entity = entity[0] if len(entity) == 1 else entity
+    try:
+        from bayes_kfdi.data.readers import read_table
+    except ImportError:  # pragma: no cover - data layer not installed
+        read_table = None
+    path = Path(data)
+    if not path.exists():
+        raise DataError(f"Data file {str(path)!r} does not exist. Check the --data path.")
+    df = read_table(path) if read_table is not None else pd.read_csv(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = xtabond2(df, cmd, entity=entity, time=time)
+    msgs = [f"{w.category.__name__}: {w.message}".replace("\n", " ") for w in caught]
+    if json_out is not None:
+        write_json_atomic(res.to_json_dict(), json_out)
+    return res, msgs
+
+
+def write_json_atomic(obj: dict, path: str | Path) -> None:
+    """Write ``obj`` as JSON to ``path`` via a temporary file and ``os.replace``."""
+    import json
+    import os
+    import tempfile
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(_nan_to_none(obj), fh, indent=2, allow_nan=False)
+            fh.write("\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _nan_to_none(obj):  # noqa: ANN001, ANN202
+    if isinstance(obj, dict):
+        return {k: _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_nan_to_none(v) for v in obj]
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
