@@ -1,0 +1,221 @@
+"""Tests of the simulators: reproducibility, calibration to Table 4, truth layout, DGP recovery."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayes_kfdi.constants import FDI_FLOOR, PAPER_SERIES
+from bayes_kfdi.data import PanelData
+from bayes_kfdi.data.load import data_dir
+from bayes_kfdi.data.paper import CALIBRATION_RTOL, compare_table4, paper_coefficients
+from bayes_kfdi.data.simulate import (
+    DEFAULT_SEED,
+    REFERENCE_YEAR,
+    simulate_dynamic_panel,
+    simulate_korea,
+    write_simulated,
+)
+from bayes_kfdi.exceptions import DataError, SpecificationError
+
+#: Floor-share band we call plausible: the paper's means sit just above the floor
+#: (EFFDI mean 1.31 vs floor 1.10), so most flows are at the floor, but not all.
+FLOOR_SHARE_RANGE = (0.4, 0.97)
+#: Generic-DGP recovery: a within estimator with T = 40 has Nickell bias about
+#: -(1+rho)/(T-1) = -0.04 in rho; slopes of strictly exogenous x are nearly unbiased.
+WITHIN_RHO_ATOL = 0.08
+WITHIN_BETA_ATOL = 0.08
+
+TERMS = ("gdp", "gdppc", "wage", "rd", "edu", "exports", "exunit", "imports", "imunit")
+
+
+@pytest.fixture(scope="module")
+def korea():
+    return simulate_korea()
+
+
+@pytest.fixture(scope="module")
+def korea_latent():
+    return simulate_korea(floor=False)
+
+
+def test_shipped_panel_regenerates_bit_identically(tmp_path, korea):
+    csv, truth = write_simulated(korea, tmp_path / "korea_semisynthetic.csv")
+    shipped = data_dir() / "korea_semisynthetic.csv"
+    assert csv.read_bytes() == shipped.read_bytes()
+    assert truth.read_bytes() == (data_dir() / "korea_semisynthetic.truth.json").read_bytes()
+
+
+def test_shape_and_schema(korea):
+    f = korea.frame
+    assert len(f) == 6 * 33 * 27
+    assert set(f["series"]) == set(PAPER_SERIES)
+    assert f["country"].nunique() == 33
+    assert (f["year"].min(), f["year"].max()) == (1988, 2014)
+    assert list(f.columns[:13]) == [
+        "series", "country", "year", "fdi", *TERMS,
+    ]
+    assert "fdi_latent" in f.columns
+    PanelData(f)  # validates
+
+
+def test_no_floor_is_same_draws_uncensored(korea, korea_latent):
+    a, b = korea.frame, korea_latent.frame
+    np.testing.assert_array_equal(a["fdi_latent"], b["fdi_latent"])
+    np.testing.assert_array_equal(b["fdi"], b["fdi_latent"])
+    np.testing.assert_array_equal(a["fdi"], np.maximum(b["fdi_latent"], FDI_FLOOR))
+    assert korea.truth["censored"] and not korea_latent.truth["censored"]
+
+
+def test_other_seed_differs():
+    a = simulate_korea(DEFAULT_SEED + 1)
+    b = simulate_korea(DEFAULT_SEED)
+    assert not np.array_equal(a.frame["fdi_latent"], b.frame["fdi_latent"])
+
+
+def test_calibration_within_tolerance(korea):
+    table = compare_table4(PanelData(korea.frame))
+    cal = table[table["calibrated"]]
+    assert len(cal) == 6 + 12
+    for stat in ("mean", "sd", "min"):
+        p, o = cal[f"paper_{stat}"].to_numpy(float), cal[f"ours_{stat}"].to_numpy(float)
+        bad = np.abs(o - p) > CALIBRATION_RTOL * np.maximum(np.abs(p), 1e-12)
+        assert not bad.any(), cal.loc[bad, ["variable", "sector", f"paper_{stat}", f"ours_{stat}"]]
+    trade = cal[cal["variable"] != "fdi"]
+    np.testing.assert_array_equal(trade["paper_obs"], trade["ours_obs"])
+
+
+def test_floor_share_plausible(korea):
+    share = PanelData(korea.frame).floor_share()
+    assert share.between(*FLOOR_SHARE_RANGE).all(), share
+    assert share["electronics_efficiency"] == share.max()
+
+
+def test_host_covariates_keep_real_missingness(korea):
+    from bayes_kfdi.data import load
+
+    host = load("host_covariates").set_index(["country", "year"])
+    one = korea.frame[korea.frame["series"] == "textile"].set_index(["country", "year"])
+    for v in ("gdp", "gdppc", "wage", "rd", "edu"):
+        pd.testing.assert_series_equal(one[v], host.loc[one.index, v], check_names=False)
+
+
+def test_motives_carry_electronics_trade(korea):
+    f = korea.frame.set_index(["country", "year"])
+    el = f[f["series"] == "electronics"]
+    for m in ("electronics_market", "electronics_technology", "electronics_efficiency"):
+        pd.testing.assert_frame_equal(
+            f[f["series"] == m][["exports", "exunit", "imports", "imunit"]],
+            el[["exports", "exunit", "imports", "imunit"]],
+        )
+
+
+def test_truth_layout_and_paper_slopes(korea):
+    t = korea.truth
+    for key in ("dgp", "seed", "censored", "floor", "reference_year", "rho", "beta",
+                "beta_trend", "sigma", "alpha", "notes", "paper_conflicts"):
+        assert key in t
+    assert t["seed"] == DEFAULT_SEED and t["reference_year"] == REFERENCE_YEAR == 2001
+    assert math.isclose(t["floor"], math.log(3))
+    coefs = paper_coefficients().set_index(["series", "term"])["coef"]
+    for s in PAPER_SERIES:
+        assert set(t["beta"][s]) == set(TERMS)
+        for k in TERMS:
+            assert t["beta"][s][k] == coefs[(s, k)]
+        assert set(t["beta_trend"][s]) == {"wage", "imunit"}
+        assert 0 < t["rho"][s] < 1 and t["sigma"][s] > 0
+    assert t["beta"]["electronics_efficiency"]["wage"] == -0.72
+    conflict = t["paper_conflicts"]["efficiency_wage_slope"]
+    assert conflict["table3"] == -0.72
+    assert conflict["text_implied_slope"]["1988"] < conflict["text_implied_slope"]["2014"] < 0
+    json.dumps(t, allow_nan=False)
+
+
+def test_truth_reproduces_latent_outcome(korea_latent):
+    """The truth file is complete: the latent recursion can be rebuilt from it exactly."""
+    t, f = korea_latent.truth, korea_latent.frame
+    s = "steel"
+    g = f[f["series"] == s].sort_values(["country", "year"])
+    # Need completed covariates; check only rows where this year and the lag are complete.
+    g = g.assign(lag=g.groupby("country")["fdi_latent"].shift(1))
+    g = g.dropna(subset=[*TERMS, "lag"])
+    alpha = g["country"].map(t["alpha"]["alpha"][s])
+    xb = sum(
+        (t["beta"][s][k] + t["beta_trend"][s].get(k, 0.0) * (g["year"] - t["reference_year"]))
+        * (g[k] - t["x_center"][s][k])
+        for k in TERMS
+    )
+    resid = g["fdi_latent"] - alpha - t["rho"][s] * g["lag"] - xb
+    assert abs(resid.mean()) < 4 * t["sigma"][s] / math.sqrt(len(resid))
+    assert resid.std() == pytest.approx(t["sigma"][s], rel=0.15)
+
+
+def test_write_simulated_rejects_bad_paths(tmp_path, korea):
+    with pytest.raises(DataError, match="expected .csv"):
+        write_simulated(korea, tmp_path / "x.parquet")
+    with pytest.raises(DataError, match="does not exist"):
+        write_simulated(korea, tmp_path / "missing" / "x.csv")
+
+
+# ------------------------------------------------------------------- generic DGP
+def _within_ols(frame: pd.DataFrame, terms: list[str]) -> dict[str, float]:
+    f = frame.sort_values(["series", "country", "year"]).copy()
+    f["lag"] = f.groupby(["series", "country"])["fdi"].shift(1)
+    f = f.dropna(subset=["lag", *terms])
+    cols = ["lag", *terms]
+    unit = [f["series"], f["country"]]
+    X = f[cols] - f.groupby(unit)[cols].transform("mean")
+    y = f["fdi"] - f.groupby(unit)["fdi"].transform("mean")
+    b = np.linalg.lstsq(X.to_numpy(), y.to_numpy(), rcond=None)[0]
+    return dict(zip(cols, b, strict=True))
+
+
+def test_dynamic_panel_recovery_within_estimator():
+    sim = simulate_dynamic_panel(seed=1, n_series=3, n_countries=60, n_years=40, rho=0.5)
+    est = _within_ols(sim.frame, ["gdp", "wage", "exports"])
+    assert est["lag"] == pytest.approx(0.5 - 1.5 / 39, abs=WITHIN_RHO_ATOL)
+    for k, v in sim.truth["beta"]["s1"].items():
+        assert est[k] == pytest.approx(v, abs=WITHIN_BETA_ATOL)
+
+
+def test_dynamic_panel_naive_pooled_ols_is_biased_upwards():
+    sim = simulate_dynamic_panel(seed=2, n_countries=60, n_years=20, rho=0.5)
+    f = sim.frame.sort_values(["series", "country", "year"]).copy()
+    f["lag"] = f.groupby(["series", "country"])["fdi"].shift(1)
+    f = f.dropna()
+    X = np.column_stack([np.ones(len(f)), f[["lag", "gdp", "wage", "exports"]].to_numpy()])
+    b = np.linalg.lstsq(X, f["fdi"].to_numpy(), rcond=None)[0]
+    assert b[1] > 0.6  # documented: pooled OLS overstates rho = 0.5
+
+
+def test_dynamic_panel_options():
+    sim = simulate_dynamic_panel(
+        seed=3, n_series=2, n_countries=10, n_years=8, censor_share=0.3, missing_share=0.2,
+        missing="mar", trend={"wage": 0.1}, rho={"s1": 0.3, "s2": 0.7},
+    )
+    f, t = sim.frame, sim.truth
+    assert len(f) == 2 * 10 * 8
+    assert t["censored"] and f["fdi"].min() == t["floor"]
+    assert (f["fdi"] == t["floor"]).mean() == pytest.approx(0.3, abs=0.02)
+    assert f["gdp"].isna().mean() == pytest.approx(0.2, abs=0.1)
+    assert t["beta_trend"]["s1"]["wage"] == 0.1 and t["rho"] == {"s1": 0.3, "s2": 0.7}
+    PanelData(f)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"censor_share": 1.0}, {"missing_share": -0.1}, {"rho": 1.0}, {"missing": "nmar"}],
+)
+def test_dynamic_panel_rejects_bad_options(kwargs):
+    with pytest.raises(SpecificationError):
+        simulate_dynamic_panel(seed=0, **kwargs)
+
+
+def test_dynamic_panel_is_seeded():
+    a = simulate_dynamic_panel(seed=5).frame
+    b = simulate_dynamic_panel(seed=5).frame
+    pd.testing.assert_frame_equal(a, b)
