@@ -549,14 +549,14 @@ def _bayes_row(
     p_dir = float(np.mean(flat > 0) if claim.direction == ">" else np.mean(flat < 0))
     p_rope = float(np.mean((flat >= lo) & (flat <= hi)))
     if h_lo >= lo and h_hi <= hi:
-        rope_decision = "practically zero (HDI inside ROPE)"
+        rope_decision = "HDI inside ROPE"
     elif h_hi < lo or h_lo > hi:
-        rope_decision = "practically non-zero (HDI outside ROPE)"
+        rope_decision = "HDI outside ROPE"
     else:
-        rope_decision = "undecided (HDI overlaps ROPE)"
+        rope_decision = "HDI overlaps ROPE"
     prior_s, lik_s, diag = _psense(inputs.posterior, draws, settings)
     thr = settings.prob_threshold
-    if rope_decision.startswith("practically zero"):
+    if rope_decision == "HDI inside ROPE":
         verdict = "practically zero"
     elif p_dir >= thr:
         verdict = "supported"

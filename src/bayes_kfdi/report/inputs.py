@@ -257,6 +257,12 @@ def _dim(da: xr.DataArray, candidates: tuple[str, ...], what: str) -> str:
     )
 
 
+def _has(da: xr.DataArray, series: str, term: str) -> bool:
+    sdim = _dim(da, SERIES_DIMS, "series")
+    tdim = _dim(da, TERM_DIMS, "term")
+    return series in da[sdim].values.tolist() and term in da[tdim].values.tolist()
+
+
 def _select(da: xr.DataArray, series: str, term: str) -> xr.DataArray:
     sdim = _dim(da, SERIES_DIMS, "series")
     tdim = _dim(da, TERM_DIMS, "term")
@@ -288,6 +294,8 @@ def slope_path(tree: xr.DataTree, series: str, term: str) -> tuple[np.ndarray, n
     post = tree["posterior"]
     for name in PATH_VARS:
         if name in post.data_vars:
+            if not _has(post[name], series, term):
+                return None
             da = _select(post[name], series, term)
             ydim = _dim(da, YEAR_DIMS, "year")
             da = da.transpose(*SAMPLE_DIMS, ydim)
@@ -329,7 +337,7 @@ def slope_draws(tree: xr.DataTree, series: str, term: str, component: Component)
         da = _select(post[SLOPE_VAR], series, term).transpose(*SAMPLE_DIMS)
         return np.asarray(da.values, dtype=float)
     for name in TREND_VARS:
-        if name in post.data_vars:
+        if name in post.data_vars and _has(post[name], series, term):
             da = _select(post[name], series, term).transpose(*SAMPLE_DIMS)
             values = np.asarray(da.values, dtype=float)
             if not np.all(np.isnan(values)):

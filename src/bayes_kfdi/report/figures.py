@@ -1,0 +1,178 @@
+"""Matplotlib figures for the report. Functions take tidy tables and return a Figure.
+
+Nothing here writes files; :mod:`bayes_kfdi.report.render` saves and embeds figures.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+__all__ = ["forest_plot", "slope_path_plot", "ppc_plot", "wage_effect_plot"]
+
+BAYES_COLOR = "#1f5f9e"
+GMM_COLOR = "#c2571a"
+PAPER_COLOR = "#444444"
+ROPE_COLOR = "#d9d9d9"
+
+
+def _forest_axis(ax: plt.Axes, table: pd.DataFrame, xlabel: str) -> None:
+    n = len(table)
+    ypos = np.arange(n)[::-1].astype(float)
+    for y, row in zip(ypos, table.itertuples(index=False), strict=True):
+        if np.isfinite(row.rope_low) and np.isfinite(row.rope_high):
+            ax.fill_betweenx([y - 0.4, y + 0.4], row.rope_low, row.rope_high,
+                             color=ROPE_COLOR, zorder=0)
+        if pd.notna(row.bayes_mean):
+            ax.plot([row.hdi_low, row.hdi_high], [y + 0.12] * 2, color=BAYES_COLOR, lw=2.5)
+            ax.plot(row.bayes_mean, y + 0.12, "o", color=BAYES_COLOR)
+        if pd.notna(row.gmm_coef):
+            if pd.notna(row.gmm_ci_low):
+                ax.plot([row.gmm_ci_low, row.gmm_ci_high], [y - 0.12] * 2, color=GMM_COLOR,
+                        lw=2.5)
+            ax.plot(row.gmm_coef, y - 0.12, "s", color=GMM_COLOR)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(ypos, [str(c) for c in table["claim"]])
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.set_xlabel(xlabel)
+
+
+def forest_plot(table: pd.DataFrame, *, title: str, ci_prob: float) -> Figure:
+    """Bayesian mean and HDI beside the GMM estimate and interval, one row per claim.
+
+    Level slopes and per-year trends get separate panels, since their scales differ by
+    an order of magnitude.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A ``HypothesisResult.table``.
+    title : str
+        Figure title.
+    ci_prob : float
+        Interval probability, for the legend.
+    """
+    parts = [
+        (table[table["component"] == "level"], "slope (per unit of log covariate)"),
+        (table[table["component"] == "trend"], "trend of slope (per year)"),
+    ]
+    parts = [(t, x) for t, x in parts if len(t)]
+    heights = [len(t) + 0.6 for t, _ in parts]
+    fig, axes = plt.subplots(len(parts), 1, figsize=(7.5, 0.6 * sum(heights) + 1.6), dpi=100,
+                             squeeze=False, gridspec_kw={"height_ratios": heights})
+    for ax, (sub, xlabel) in zip(axes[:, 0], parts, strict=True):
+        _forest_axis(ax, sub, xlabel)
+    ax = axes[0, 0]
+    fig.suptitle(title, fontsize=11)
+    pct = f"{ci_prob:.0%}"
+    ax.plot([], [], "o-", color=BAYES_COLOR, label=f"Bayes: mean, {pct} HDI")
+    ax.plot([], [], "s-", color=GMM_COLOR, label=f"GMM: estimate, {pct} Windmeijer CI")
+    ax.fill_between([], [], color=ROPE_COLOR, label="ROPE (practically zero)")
+    ax.legend(loc="best", fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def slope_path_plot(frame: pd.DataFrame, *, title: str) -> Figure:
+    """Posterior bands of a slope over years, with the GMM trend-interaction line.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        From :func:`bayes_kfdi.report.tables.slope_path_frame`.
+    title : str
+        Figure title.
+    """
+    fig, ax = plt.subplots(figsize=(7.0, 3.8), dpi=100)
+    if len(frame):
+        x = frame["year"].to_numpy(dtype=float)
+        ax.fill_between(x, frame["q05"], frame["q95"], color=BAYES_COLOR, alpha=0.2,
+                        label="Bayes 90% band")
+        ax.fill_between(x, frame["q25"], frame["q75"], color=BAYES_COLOR, alpha=0.35,
+                        label="Bayes 50% band")
+        ax.plot(x, frame["q50"], color=BAYES_COLOR, lw=2, label="Bayes median")
+        if frame["gmm"].notna().any():
+            ax.plot(x, frame["gmm"], color=GMM_COLOR, lw=2, ls="--",
+                    label="GMM: coefficient + trend interaction")
+    else:
+        ax.text(0.5, 0.5, "no time-varying slope in the posterior", ha="center",
+                transform=ax.transAxes)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xlabel("year")
+    ax.set_ylabel("slope")
+    ax.set_title(title)
+    ax.legend(loc="best", fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def ppc_plot(frame: pd.DataFrame, *, title: str) -> Figure:
+    """Observed statistics against their posterior predictive 90% intervals, by series.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        From :func:`bayes_kfdi.report.tables.ppc_frame`.
+    title : str
+        Figure title.
+    """
+    stats_ = list(dict.fromkeys(frame["statistic"])) if len(frame) else []
+    fig, axes = plt.subplots(1, max(len(stats_), 1), figsize=(3.4 * max(len(stats_), 1), 3.6),
+                             dpi=100, squeeze=False)
+    if not stats_:
+        axes[0, 0].text(0.5, 0.5, "no posterior predictive draws", ha="center",
+                        transform=axes[0, 0].transAxes)
+    for ax, name in zip(axes[0], stats_, strict=False):
+        sub = frame[frame["statistic"] == name]
+        y = np.arange(len(sub))[::-1]
+        ax.hlines(y, sub["rep_q05"], sub["rep_q95"], color=BAYES_COLOR, lw=3,
+                  label="replicated 90%")
+        ax.plot(sub["rep_median"], y, "|", color=BAYES_COLOR, ms=10)
+        ax.plot(sub["observed"], y, "x", color="black", label="observed")
+        ax.set_yticks(y, list(sub["series"]))
+        ax.set_title(name)
+    axes[0, 0].legend(loc="best", fontsize=7, frameon=False)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def wage_effect_plot(table: pd.DataFrame, *, title: str) -> Figure:
+    """Percent change in FDI after the wage rise, start vs end of period, by method.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`bayes_kfdi.report.tables.wage_effect_table`.
+    title : str
+        Figure title.
+    """
+    fig, ax = plt.subplots(figsize=(6.0, 3.6), dpi=100)
+    colors = {"paper": PAPER_COLOR, "Bayes": BAYES_COLOR, "GMM": GMM_COLOR}
+    methods = list(dict.fromkeys(table["method"])) if len(table) else []
+    width = 0.8 / max(len(methods), 1)
+    for i, m in enumerate(methods):
+        sub = table[table["method"] == m]
+        x = np.array([0 if p == "start" else 1 for p in sub["period"]]) + (i - (len(methods) - 1) / 2) * width
+        eff = sub["effect_pct"].to_numpy(dtype=float)
+        lo = sub["low_pct"].to_numpy(dtype=float)
+        hi = sub["high_pct"].to_numpy(dtype=float)
+        ax.bar(x, eff, width=width * 0.9, color=colors.get(m, "grey"), alpha=0.8, label=m)
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        if ok.any():
+            ax.errorbar(x[ok], eff[ok], yerr=[eff[ok] - lo[ok], hi[ok] - eff[ok]], fmt="none",
+                        ecolor="black", capsize=3)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks([0, 1], ["start of period", "end of period"])
+    ax.set_ylabel("change in FDI (%)")
+    ax.set_title(title)
+    if methods:
+        ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig

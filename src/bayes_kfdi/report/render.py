@@ -1,0 +1,303 @@
+"""Render the report to HTML and Markdown. The only module of the package that writes files.
+
+The HTML file is self-contained: figures are embedded as base64 PNG, styles are inline,
+nothing is fetched. Every user-supplied string (hypothesis text, series and country
+names, file names) passes through jinja2's autoescape in HTML and through
+:func:`md_escape` in Markdown.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from bayes_kfdi import __version__
+from bayes_kfdi.report import figures, tables
+from bayes_kfdi.report.hypothesis import (
+    HypothesisResult,
+    HypothesisSet,
+    evaluate_all,
+    psense_status,
+)
+from bayes_kfdi.report.inputs import RunInputs, load_run, slope_path
+
+__all__ = [
+    "ReportPaths",
+    "render_report",
+    "report_context",
+    "write_json",
+    "format_number",
+    "md_escape",
+    "HTML_NAME",
+    "MARKDOWN_NAME",
+    "FIGURE_DIR",
+]
+
+HTML_NAME = "report.html"
+MARKDOWN_NAME = "report.md"
+FIGURE_DIR = "figures"
+#: Figure resolution: 100 dpi keeps the self-contained HTML well under 2 MB.
+FIGURE_DPI = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPaths:
+    """Files written by :func:`render_report`."""
+
+    directory: Path
+    html: Path
+    markdown: Path
+    figures: tuple[Path, ...]
+
+
+def format_number(value: Any, digits: int = 3) -> str:
+    """Format a table cell: ``--`` for missing, integers without decimals, else fixed."""
+    if value is None:
+        return "--"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        if math.isnan(value):
+            return "--"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def md_escape(value: Any) -> str:
+    """Escape a string for a Markdown table cell (HTML specials, pipes, newlines)."""
+    text = str(value)
+    for a, b in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("\n", " ")):
+        text = text.replace(a, b)
+    return text
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("bayes_kfdi.report", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",),
+                                            default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = format_number
+    env.filters["md"] = md_escape
+    return env
+
+
+def _png(fig: Figure) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=FIGURE_DPI)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [dict(zip(frame.columns, row, strict=True)) for row in frame.itertuples(index=False)]
+
+
+def _file_facts(run_dir: Path, out_dir: Path) -> list[dict[str, Any]]:
+    facts = []
+    for path in sorted(p for p in run_dir.rglob("*") if p.is_file()):
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        try:
+            shown = path.relative_to(out_dir).as_posix()
+        except ValueError:
+            shown = path.as_posix()
+        facts.append({"path": shown, "bytes": path.stat().st_size, "sha256": digest})
+    return facts
+
+
+def report_context(
+    inputs: RunInputs,
+    hset: HypothesisSet,
+    results: Sequence[HypothesisResult],
+    *,
+    name: str,
+    title: str,
+) -> tuple[dict[str, Any], dict[str, Figure]]:
+    """Assemble the template context and the figures (nothing is written).
+
+    Returns
+    -------
+    (context, figures)
+        ``figures`` maps a file stem to a Figure; the templates refer to the stems.
+    """
+    st = hset.settings
+    figs: dict[str, Figure] = {}
+    sections = []
+    for r in results:
+        key = f"forest_{r.hypothesis.id}"
+        figs[key] = figures.forest_plot(r.table, title=f"{r.hypothesis.id}: {r.hypothesis.title}",
+                                        ci_prob=st.ci_prob)
+        text_lines = r.text.split("\n")
+        sections.append(
+            {
+                "id": r.hypothesis.id,
+                "title": r.hypothesis.title,
+                "statement": r.hypothesis.statement,
+                "bayes_verdict": r.bayes_verdict,
+                "gmm_verdict": r.gmm_verdict,
+                "joint_probability": r.joint_probability,
+                "summary_lines": [ln for ln in text_lines[1:] if not ln.startswith("- ")],
+                "reasons": list(r.reasons),
+                "rows": _records(r.table),
+                "figure": key,
+            }
+        )
+    paths = []
+    seen: set[tuple[str, str]] = set()
+    wanted = [(s, c.term) for r in results for c in r.hypothesis.claims for s in c.series]
+    if hset.wage_effect is not None:
+        wanted.insert(0, (hset.wage_effect.series, hset.wage_effect.term))
+    for series, term in wanted:
+        if (series, term) in seen or inputs.posterior is None:
+            continue
+        seen.add((series, term))
+        if slope_path(inputs.posterior, series, term) is None:
+            continue
+        frame = tables.slope_path_frame(inputs, series, term)
+        key = f"path_{series}_{term}"
+        figs[key] = figures.slope_path_plot(frame, title=f"{term} slope over time: {series}")
+        paths.append({"series": series, "term": term, "figure": key,
+                      "has_gmm": bool(frame["gmm"].notna().any())})
+    ppc = tables.ppc_frame(inputs)
+    if len(ppc):
+        figs["ppc"] = figures.ppc_plot(ppc, title="Posterior predictive check by series")
+    wage_rows, wage_notes = [], []
+    if hset.wage_effect is not None:
+        w = hset.wage_effect
+        wt, wage_notes = tables.wage_effect_table(inputs, w, st.ci_prob)
+        wage_rows = _records(wt)
+        figs["wage_effect"] = figures.wage_effect_plot(
+            wt, title=f"{w.sd_multiple:g}-sd rise in {w.term}: {w.series}"
+        )
+    loo, loo_note = tables.loo_table(inputs)
+    context = {
+        "name": name,
+        "title": title,
+        "version": __version__,
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "settings": st,
+        "ci_pct": f"{st.ci_prob:.0%}",
+        "hypotheses_source": hset.source,
+        "overview": _records(tables.overview_table(results)),
+        "sections": sections,
+        "paths": paths,
+        "ppc": _records(ppc),
+        "has_ppc": "ppc" in figs,
+        "wage": hset.wage_effect,
+        "wage_rows": wage_rows,
+        "wage_notes": wage_notes,
+        "has_wage": "wage_effect" in figs,
+        "convergence": _records(tables.convergence_table(inputs)),
+        "worst": _records(tables.worst_parameters(inputs)),
+        "loo": _records(loo),
+        "loo_note": loo_note,
+        "psense_note": psense_status(inputs.posterior),
+        "gmm_diag": _records(tables.gmm_diagnostics_table(inputs)),
+        "data_check": dict(inputs.data_check),
+        "has_bayes": inputs.has_bayes,
+        "has_gmm": bool(inputs.gmm),
+    }
+    return context, figs
+
+
+def write_json(path: str | Path, obj: Mapping[str, Any]) -> Path:
+    """Write a JSON document (UTF-8, sorted keys, NaN as null) and return its path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def clean(v: Any) -> Any:
+        if isinstance(v, float | np.floating):
+            return None if math.isnan(v) else float(v)
+        if isinstance(v, np.integer):
+            return int(v)
+        if isinstance(v, Mapping):
+            return {str(k): clean(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(x) for x in v]
+        return v
+
+    path.write_text(json.dumps(clean(obj), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def render_report(
+    run_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    hypotheses: HypothesisSet,
+    name: str,
+    title: str = "Korean outward FDI: Bayesian models vs system GMM",
+) -> ReportPaths:
+    """Evaluate the hypotheses on a run directory and write the HTML and Markdown report.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        Run directory (see :mod:`bayes_kfdi.report.inputs`).
+    out_dir : str or Path
+        Directory to write ``report.html``, ``report.md`` and ``figures/*.png`` into;
+        created if absent. Existing report files in it are replaced.
+    hypotheses : HypothesisSet
+        From :func:`bayes_kfdi.report.load_hypotheses`.
+    name : str
+        Report name shown in the header.
+    title : str
+        Report title.
+
+    Returns
+    -------
+    ReportPaths
+    """
+    run_dir, out_dir = Path(run_dir), Path(out_dir)
+    inputs = load_run(run_dir)
+    results = evaluate_all(hypotheses, inputs)
+    context, figs = report_context(inputs, hypotheses, results, name=name, title=title)
+    pngs = {k: _png(f) for k, f in figs.items()}
+    fig_dir = out_dir / FIGURE_DIR
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    fig_paths = []
+    for key, data in pngs.items():
+        p = fig_dir / f"{key}.png"
+        p.write_bytes(data)
+        fig_paths.append(p)
+    context["sources"] = _file_facts(run_dir, out_dir)
+    env = _env()
+    html = env.get_template("report.html.j2").render(
+        **context,
+        img={k: "data:image/png;base64," + base64.b64encode(v).decode("ascii")
+             for k, v in pngs.items()},
+    )
+    md = env.get_template("report.md.j2").render(
+        **context, img={k: f"{FIGURE_DIR}/{k}.png" for k in pngs}
+    )
+    html_path, md_path = out_dir / HTML_NAME, out_dir / MARKDOWN_NAME
+    _atomic_write(html_path, html)
+    _atomic_write(md_path, md)
+    return ReportPaths(out_dir, html_path, md_path, tuple(fig_paths))
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
