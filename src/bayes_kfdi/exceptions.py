@@ -15,6 +15,8 @@ __all__ = [
     "IdentificationError",
     "ConvergenceError",
     "ProvenanceError",
+    "OutputExistsError",
+    "StepUnavailableError",
     "BayesKfdiWarning",
     "MissingValueWarning",
     "InstrumentProliferationWarning",
@@ -49,6 +51,14 @@ class ConvergenceError(EstimationError):
 
 class ProvenanceError(BayesKfdiError):
     """A stored artifact does not match the specification or data it is used with."""
+
+
+class OutputExistsError(BayesKfdiError):
+    """An output directory exists and the caller did not ask to overwrite it."""
+
+
+class StepUnavailableError(BayesKfdiError):
+    """A pipeline step needs a component that is not in this installation yet."""
 
 
 class BayesKfdiWarning(UserWarning):
