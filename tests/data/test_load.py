@@ -31,7 +31,7 @@ def test_load_is_the_function():
 def test_every_dataset_loads_with_docstring(name):
     frame = load(name)
     assert isinstance(frame, pd.DataFrame) and len(frame) > 0
-    fn = getattr(bkd.load.__globals__["_LOADERS"][name], "__doc__")
+    fn = bkd.load.__globals__["_LOADERS"][name].__doc__
     assert "Licence" in fn and "rovenance" in fn or "PWT" in fn
 
 

@@ -12,7 +12,20 @@ from bayes_kfdi.data import load
 from bayes_kfdi.data.load import data_dir
 
 #: The 12 source economies issue 3 requires in ofdi_real.
-REQUIRED_SOURCES = ("KOR", "CHN", "MYS", "THA", "TWN", "MEX", "CHL", "TUR", "RUS", "BRA", "ZAF", "IND")
+REQUIRED_SOURCES = (
+    "KOR",
+    "CHN",
+    "MYS",
+    "THA",
+    "TWN",
+    "MEX",
+    "CHL",
+    "TUR",
+    "RUS",
+    "BRA",
+    "ZAF",
+    "IND",
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +48,9 @@ def test_host_covariates_match_raw(host):
     r = wdi.loc[("USA", 2005)]
     assert host.loc[("USA", 2005), "gdppc"] == pytest.approx(math.log(r["NY.GDP.PCAP.PP.CD"]))
     assert host.loc[("USA", 2005), "rd"] == pytest.approx(math.log(r["GB.XPD.RSDV.GD.ZS"] / 100))
-    assert host.loc[("DEU", 2000), "wage"] == pytest.approx(math.log(pwt.loc[("DEU", 2000), "wage_pwt_cur"]))
+    assert host.loc[("DEU", 2000), "wage"] == pytest.approx(
+        math.log(pwt.loc[("DEU", 2000), "wage_pwt_cur"])
+    )
 
 
 def test_host_covariates_are_not_interpolated(host):
@@ -72,7 +87,9 @@ def test_korea_flows_agree_with_korea_extract(ofdi):
 def test_floor_rule(ofdi):
     floor = math.log(3)
     at_floor = np.isclose(ofdi["fdi"], floor)
-    np.testing.assert_array_equal(at_floor, ofdi["floor_coded"] | np.isclose(1000 * ofdi["flow_musd"], 3))
+    np.testing.assert_array_equal(
+        at_floor, ofdi["floor_coded"] | np.isclose(1000 * ofdi["flow_musd"], 3)
+    )
     assert (ofdi.loc[ofdi["flow_musd"] <= 0, "fdi"] == floor).all()
     pos = ofdi[ofdi["flow_musd"] > 0.003]
     np.testing.assert_allclose(np.exp(pos["fdi"]), 1000 * pos["flow_musd"], rtol=1e-9)

@@ -57,7 +57,11 @@ def test_shape_and_schema(korea):
     assert f["country"].nunique() == 33
     assert (f["year"].min(), f["year"].max()) == (1988, 2014)
     assert list(f.columns[:13]) == [
-        "series", "country", "year", "fdi", *TERMS,
+        "series",
+        "country",
+        "year",
+        "fdi",
+        *TERMS,
     ]
     assert "fdi_latent" in f.columns
     PanelData(f)  # validates
@@ -116,8 +120,20 @@ def test_motives_carry_electronics_trade(korea):
 
 def test_truth_layout_and_paper_slopes(korea):
     t = korea.truth
-    for key in ("dgp", "seed", "censored", "floor", "reference_year", "rho", "beta",
-                "beta_trend", "sigma", "alpha", "notes", "paper_conflicts"):
+    for key in (
+        "dgp",
+        "seed",
+        "censored",
+        "floor",
+        "reference_year",
+        "rho",
+        "beta",
+        "beta_trend",
+        "sigma",
+        "alpha",
+        "notes",
+        "paper_conflicts",
+    ):
         assert key in t
     assert t["seed"] == DEFAULT_SEED and t["reference_year"] == REFERENCE_YEAR == 2001
     assert math.isclose(t["floor"], math.log(3))
@@ -194,8 +210,15 @@ def test_dynamic_panel_naive_pooled_ols_is_biased_upwards():
 
 def test_dynamic_panel_options():
     sim = simulate_dynamic_panel(
-        seed=3, n_series=2, n_countries=10, n_years=8, censor_share=0.3, missing_share=0.2,
-        missing="mar", trend={"wage": 0.1}, rho={"s1": 0.3, "s2": 0.7},
+        seed=3,
+        n_series=2,
+        n_countries=10,
+        n_years=8,
+        censor_share=0.3,
+        missing_share=0.2,
+        missing="mar",
+        trend={"wage": 0.1},
+        rho={"s1": 0.3, "s2": 0.7},
     )
     f, t = sim.frame, sim.truth
     assert len(f) == 2 * 10 * 8

@@ -57,12 +57,14 @@ def data_path(name: str) -> Path:
 def _read(name: str) -> pd.DataFrame:
     path = data_path(name)
     if not path.is_file():
-        raise DataError(f"data file {path} is missing; rebuild it with data/build/ (see PROVENANCE.md)")
+        raise DataError(
+            f"data file {path} is missing; rebuild it with data/build/ (see PROVENANCE.md)"
+        )
     return pd.read_csv(path)
 
 
 def load_korea_semisynthetic() -> pd.DataFrame:
-    """The semi-synthetic Korean FDI panel: 6 series x 33 hosts x 1988-2014 (5,346 rows).
+    """Load the semi-synthetic Korean FDI panel: 6 series x 33 hosts x 1988-2014 (5,346 rows).
 
     Provenance: host covariates (gdp, gdppc, wage, rd, edu) are real (PWT 10.01, WDI;
     see ``host_covariates``) with their real missingness; sector trade and FDI are
@@ -79,7 +81,7 @@ def load_korea_semisynthetic() -> pd.DataFrame:
 
 
 def load_ofdi_real() -> pd.DataFrame:
-    """Real bilateral outward-FDI panel: 39 source economies (``series``) x 122 hosts, 1988-2012.
+    """Load the real outward-FDI panel: 39 sources (``series``) x 122 hosts, 1988-2012.
 
     Provenance: ABN2018 bilateral net FDI flows (Aisbett, Busse & Nunnenkamp 2018, Rev.
     World Econ. 154(1), doi:10.1007/s10290-017-0285-1; OECD/UNCTAD data) in
@@ -97,7 +99,7 @@ def load_ofdi_real() -> pd.DataFrame:
 
 
 def load_host_covariates() -> pd.DataFrame:
-    """Real host covariates for Korea's 33 main FDI hosts, 1988-2014 (891 rows).
+    """Load the real host covariates for Korea's 33 main FDI hosts, 1988-2014 (891 rows).
 
     Columns ``country, year, gdp, gdppc, wage, rd, edu, dist_kor_km, distw_kor_km``:
     log GDP PPP (million current intl $, WDI), log GDP per capita PPP (WDI), log labour
@@ -135,7 +137,5 @@ def load(name: DatasetName) -> pd.DataFrame:
         them and use the panel operators.
     """
     if name not in _LOADERS:
-        raise DataError(
-            f"unknown data set {name!r}; expected one of {sorted(_LOADERS)}."
-        )
+        raise DataError(f"unknown data set {name!r}; expected one of {sorted(_LOADERS)}.")
     return _LOADERS[name]()

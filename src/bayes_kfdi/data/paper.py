@@ -19,20 +19,33 @@ if TYPE_CHECKING:
 
 #: Paper variable name -> canonical term.
 PAPER_TERMS: dict[str, str] = {
-    "GDP": "gdp", "GDPPC": "gdppc", "WAGE": "wage", "RD": "rd", "EDU": "edu",
-    "EXPORT": "exports", "EXUNIT": "exunit", "IMPORT": "imports", "IMUNIT": "imunit",
+    "GDP": "gdp",
+    "GDPPC": "gdppc",
+    "WAGE": "wage",
+    "RD": "rd",
+    "EDU": "edu",
+    "EXPORT": "exports",
+    "EXUNIT": "exunit",
+    "IMPORT": "imports",
+    "IMUNIT": "imunit",
     "_cons": "_cons",
 }
 #: Table 4 outcome names -> series.
 PAPER_OUTCOMES: dict[str, str] = {
-    "TXFDI": "textile", "STFDI": "steel", "ELFDI": "electronics",
-    "MKFDI": "electronics_market", "TECHFDI": "electronics_technology",
+    "TXFDI": "textile",
+    "STFDI": "steel",
+    "ELFDI": "electronics",
+    "MKFDI": "electronics_market",
+    "TECHFDI": "electronics_technology",
     "EFFDI": "electronics_efficiency",
 }
 _TABLE_COLUMNS = {
     "table2": {"textile": "textile", "steel": "steel", "electronics": "electronics"},
-    "table3": {"market": "electronics_market", "technology": "electronics_technology",
-               "efficiency": "electronics_efficiency"},
+    "table3": {
+        "market": "electronics_market",
+        "technology": "electronics_technology",
+        "efficiency": "electronics_efficiency",
+    },
 }
 #: Relative tolerance of the calibration targets (issue 3: within 15% of Table 4).
 CALIBRATION_RTOL = 0.15
@@ -48,13 +61,15 @@ def _coef_table(file: str, key: str) -> pd.DataFrame:
     for _, r in raw.iterrows():
         for prefix, series in _TABLE_COLUMNS[key].items():
             stars = r.get(f"{prefix}_stars")
-            rows.append({
-                "series": series,
-                "term": PAPER_TERMS[r["variable"]],
-                "coef": float(r[f"{prefix}_coef"]),
-                "se": float(r[f"{prefix}_se"]),
-                "stars": "" if not isinstance(stars, str) else stars,
-            })
+            rows.append(
+                {
+                    "series": series,
+                    "term": PAPER_TERMS[r["variable"]],
+                    "coef": float(r[f"{prefix}_coef"]),
+                    "se": float(r[f"{prefix}_se"]),
+                    "stars": "" if not isinstance(stars, str) else stars,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -74,7 +89,10 @@ def paper_coefficients() -> pd.DataFrame:
 
 
 def table_footers() -> pd.DataFrame:
-    """Footers of Tables 2 and 3 (n_obs, n_groups, AR tests, ID test, instruments), series columns."""
+    """Return the footers of Tables 2 and 3, one column per series.
+
+    Rows: n_obs, n_groups, AR(1)/AR(2) z and p, ID test, number of instruments.
+    """
     t2 = _paper_file("table2_sector_footer.csv").set_index("statistic")
     t3 = _paper_file("table3_motive_footer.csv").set_index("statistic")
     t3 = t3.rename(columns=_TABLE_COLUMNS["table3"])
@@ -104,12 +122,12 @@ def table4() -> pd.DataFrame:
 
 
 def is_paper_shaped(panel: PanelData) -> bool:
-    """True if the panel's series are exactly the paper's six (``constants.PAPER_SERIES``)."""
+    """Return True if the panel's series are exactly ``constants.PAPER_SERIES``."""
     return set(panel.series) == set(PAPER_SERIES)
 
 
 def compare_table4(panel: PanelData) -> pd.DataFrame:
-    """The paper's Table 4 next to the same statistics of ``panel``.
+    """Put the paper's Table 4 next to the same statistics of ``panel``.
 
     Parameters
     ----------
@@ -149,21 +167,24 @@ def format_table4_comparison(table: pd.DataFrame) -> pd.DataFrame:
     Columns ``variable, sector, obs, mean, sd, min, max, ok`` where ``ok`` is "yes"/"NO"
     for calibrated rows and empty otherwise.
     """
-    short = {"electronics_market": "el_market", "electronics_technology": "el_technology",
-             "electronics_efficiency": "el_efficiency"}
-    out = pd.DataFrame({
-        "variable": table["variable"],
-        "sector": table["sector"].map(lambda v: short.get(v, v)),
-    })
+    short = {
+        "electronics_market": "el_market",
+        "electronics_technology": "el_technology",
+        "electronics_efficiency": "el_efficiency",
+    }
+    out = pd.DataFrame(
+        {
+            "variable": table["variable"],
+            "sector": table["sector"].map(lambda v: short.get(v, v)),
+        }
+    )
     for stat in ("obs", "mean", "sd", "min", "max"):
         fmt = "{:.0f}" if stat == "obs" else "{:.3g}"
         out[stat] = [
             f"{fmt.format(p)} / {fmt.format(o)}"
             for p, o in zip(table[f"paper_{stat}"], table[f"ours_{stat}"], strict=True)
         ]
-    out["ok"] = [
-        "" if pd.isna(v) else ("yes" if bool(v) else "NO") for v in table["within_tol"]
-    ]
+    out["ok"] = ["" if pd.isna(v) else ("yes" if bool(v) else "NO") for v in table["within_tol"]]
     return out
 
 
@@ -180,4 +201,3 @@ __all__ = [
     "table4",
     "table_footers",
 ]
-

@@ -126,11 +126,17 @@ def _censored_moments(y: np.ndarray, floor: float) -> tuple[float, float]:
 
 
 def _calibrate(
-    base: np.ndarray, offset: np.ndarray, noise: np.ndarray, scale_mu: float,
-    target_mean: float, target_sd: float, floor: float,
+    base: np.ndarray,
+    offset: np.ndarray,
+    noise: np.ndarray,
+    scale_mu: float,
+    target_mean: float,
+    target_sd: float,
+    floor: float,
 ) -> tuple[float, float, float]:
-    """Solve (mu, sigma, lam) so that ``max(y, floor)`` has the target mean and sd, where
-    ``y = mu*scale_mu + sigma*noise + base - lam*offset``.
+    """Solve (mu, sigma, lam) so that ``max(y, floor)`` has the target mean and sd.
+
+    Here ``y = mu*scale_mu + sigma*noise + base - lam*offset``.
 
     The censored mean increases in mu and the censored sd in sigma; nested Brent root
     finding is deterministic, so the same draws give the same parameters bit for bit.
@@ -165,8 +171,11 @@ def _calibrate(
 
 
 def _complete(values: np.ndarray) -> np.ndarray:
-    """Fill a (countries, years) array for the DGP only: interpolate within a country,
-    hold the ends flat, and use the year's cross-country mean where a country has none."""
+    """Fill a (countries, years) array for the DGP only.
+
+    Interpolate within a country, hold the ends flat, and use the year's cross-country
+    mean where a country has no value at all.
+    """
     out = values.copy()
     years = np.arange(values.shape[1], dtype=float)
     for i in range(values.shape[0]):
@@ -202,9 +211,12 @@ def _to_moments(z: np.ndarray, mean: float, sd: float, vmin: float) -> np.ndarra
 
 
 def _pin_minimum(x: np.ndarray, observed: np.ndarray, vmin: float) -> np.ndarray:
-    """Set the lowest observed value to ``vmin``: Table 4's minima are single outliers or
-    floor codes (textile EXUNIT 11 sd below its mean, textile IMUNIT 0, log 6 for trade
-    values) that a smooth distribution does not reach."""
+    """Set the lowest observed value to ``vmin``.
+
+    Table 4's minima are single outliers or floor codes (textile EXUNIT 11 sd below its
+    mean, textile IMUNIT 0, log 6 for trade values) that a smooth distribution does not
+    reach.
+    """
     out = x.copy()
     flat = out.ravel()
     idx = np.flatnonzero(observed.ravel())
@@ -244,7 +256,7 @@ def _table4_targets() -> pd.DataFrame:
 
 # ------------------------------------------------------------------------ Korea DGP
 def simulate_korea(seed: int = DEFAULT_SEED, *, floor: bool = True) -> SimulatedPanel:
-    """Simulate the semi-synthetic Korean FDI panel (6 series x 33 hosts x 1988-2014).
+    r"""Simulate the semi-synthetic Korean FDI panel (6 series x 33 hosts x 1988-2014).
 
     Parameters
     ----------
@@ -268,20 +280,20 @@ def simulate_korea(seed: int = DEFAULT_SEED, *, floor: bool = True) -> Simulated
 
     .. math::
 
-        y^*_{sct} = \\alpha_{sc} + \\rho_s y^*_{sc,t-1}
-                   + (x_{ct} - \\bar x)'\\beta_s(t) + \\varepsilon_{sct},\\qquad
-        \\varepsilon_{sct} \\sim N(0, \\sigma_s^2)
+        y^*_{sct} = \alpha_{sc} + \rho_s y^*_{sc,t-1}
+                   + (x_{ct} - \bar x)'\beta_s(t) + \varepsilon_{sct},\qquad
+        \varepsilon_{sct} \sim N(0, \sigma_s^2)
 
-        \\beta_{s,k}(t) = \\beta_{s,k} + \\gamma_{s,k}(t - t^*),\\quad k \\in
-        \\{\\text{wage}, \\text{imunit}\\}
+        \beta_{s,k}(t) = \beta_{s,k} + \gamma_{s,k}(t - t^*),\quad k \in
+        \{\text{wage}, \text{imunit}\}
 
-        \\alpha_{sc} = \\mu_s + \\tau_s(\\sqrt{0.6}\\,a_c + \\sqrt{0.4}\\,d_{sc}),\\quad
-        \\tau_s = \\sigma_s
+        \alpha_{sc} = \mu_s + \tau_s(\sqrt{0.6}\,a_c + \sqrt{0.4}\,d_{sc}),\quad
+        \tau_s = \sigma_s
 
-        y^*_{sc,t_0} = (\\alpha_{sc} + (x_{ct_0} - \\bar x)'\\beta_s(t_0))/(1-\\rho_s)
-                      + \\sigma_s/\\sqrt{1-\\rho_s^2}\\,e_{sc}
+        y^*_{sc,t_0} = (\alpha_{sc} + (x_{ct_0} - \bar x)'\beta_s(t_0))/(1-\rho_s)
+                      + \sigma_s/\sqrt{1-\rho_s^2}\,e_{sc}
 
-        \\text{fdi}_{sct} = \\max(y^*_{sct}, \\log 3)
+        \text{fdi}_{sct} = \max(y^*_{sct}, \log 3)
 
     - beta: Table 2 (textile, steel, electronics) and Table 3 (the three motives),
       every slope, at t*. Covariates are centred at their grand means x-bar (stored in
@@ -345,7 +357,9 @@ def simulate_korea(seed: int = DEFAULT_SEED, *, floor: bool = True) -> Simulated
             within = np.empty((n_c, n_t))
             within[:, 0] = innov[:, 0]
             for t in range(1, n_t):
-                within[:, t] = TRADE_PHI * within[:, t - 1] + math.sqrt(1 - TRADE_PHI**2) * innov[:, t]
+                within[:, t] = (
+                    TRADE_PHI * within[:, t - 1] + math.sqrt(1 - TRADE_PHI**2) * innov[:, t]
+                )
             within += 0.5 * rng.standard_normal(n_c)[:, None] * tt[None, :]
             z = _standardize(
                 math.sqrt(TRADE_BETWEEN_SHARE) * _standardize(between)[:, None]
@@ -407,17 +421,21 @@ def simulate_korea(seed: int = DEFAULT_SEED, *, floor: bool = True) -> Simulated
         fdi = np.maximum(latent, FDI_FLOOR) if floor else latent
         tau = ALPHA_TO_SIGMA * sigma
         rho_t[s], sigma_t[s], mu_t[s], tau_t[s], lam_t[s] = rho, sigma, mu, tau, lam
-        dev_t[s] = dict(zip(countries, (tau * math.sqrt(1 - COUNTRY_SHARE) * d_sc).tolist(), strict=True))
-        alpha_t[s] = dict(
-            zip(countries, (mu + tau * v_sc - lam * xbar).tolist(), strict=True)
+        dev_t[s] = dict(
+            zip(countries, (tau * math.sqrt(1 - COUNTRY_SHARE) * d_sc).tolist(), strict=True)
         )
+        alpha_t[s] = dict(zip(countries, (mu + tau * v_sc - lam * xbar).tolist(), strict=True))
         cm, csd = _censored_moments(latent, FDI_FLOOR)
         calib[s] = {
-            "target_mean": float(tg["mean"]), "target_sd": float(tg["sd"]),
-            "censored_mean": cm, "censored_sd": csd,
+            "target_mean": float(tg["mean"]),
+            "target_sd": float(tg["sd"]),
+            "censored_mean": cm,
+            "censored_sd": csd,
             "floor_share": float((latent <= FDI_FLOOR).mean()),
-            "latent_mean": float(latent.mean()), "latent_sd": float(latent.std(ddof=1)),
-            "sd_xb": float(xb.std(ddof=1)), "sd_xb_within": float((xb - xb.mean(axis=1, keepdims=True)).std(ddof=1)),
+            "latent_mean": float(latent.mean()),
+            "latent_sd": float(latent.std(ddof=1)),
+            "sd_xb": float(xb.std(ddof=1)),
+            "sd_xb_within": float((xb - xb.mean(axis=1, keepdims=True)).std(ddof=1)),
         }
         cols: dict[str, Any] = {
             SERIES: s,
@@ -459,7 +477,8 @@ def simulate_korea(seed: int = DEFAULT_SEED, *, floor: bool = True) -> Simulated
         "calibration": calib,
         "paper_cons": _paper_cons(),
         "notes": [
-            "beta[s][k] is the slope at reference_year; slope(t) = beta + beta_trend*(t - reference_year).",
+            "beta[s][k] is the slope at reference_year; "
+            "slope(t) = beta + beta_trend*(t - reference_year).",
             "Covariates enter centred at x_center[s] (grand means of the completed covariates), so "
             "alpha.mu absorbs the level; the paper's constants (paper_cons) are not used.",
             "rho is our choice (the paper does not report it): 0.40-0.65, see RHO_KOREA.",
@@ -522,7 +541,7 @@ def simulate_dynamic_panel(
     missing: Literal["mcar", "mar"] = "mcar",
     first_year: int = 2000,
 ) -> SimulatedPanel:
-    """Small dynamic-panel DGP with known parameters, for estimator recovery tests.
+    r"""Small dynamic-panel DGP with known parameters, for estimator recovery tests.
 
     Parameters
     ----------
@@ -570,7 +589,7 @@ def simulate_dynamic_panel(
 
     .. math::
 
-        y^*_{sct} = \\alpha_{sc} + \\rho_s y^*_{sc,t-1} + x_{ct}'\\beta_s(t) + \\varepsilon_{sct}
+        y^*_{sct} = \alpha_{sc} + \rho_s y^*_{sc,t-1} + x_{ct}'\beta_s(t) + \varepsilon_{sct}
 
     with the initial condition y*_{sc,0} = (alpha_sc + x_c0'beta)/(1-rho) +
     sigma/sqrt(1-rho^2) e_sc, i.e. drawn from (approximately) the stationary distribution
@@ -603,7 +622,11 @@ def simulate_dynamic_panel(
     else:
         beta_s = {s: {k: float(v) for k, v in beta.items()} for s in series}  # type: ignore[arg-type]
     terms = list(next(iter(beta_s.values())).keys())
-    rho_s = {s: float(rho[s]) for s in series} if isinstance(rho, Mapping) else dict.fromkeys(series, float(rho))
+    rho_s = (
+        {s: float(rho[s]) for s in series}
+        if isinstance(rho, Mapping)
+        else dict.fromkeys(series, float(rho))
+    )
     if any(abs(r) >= 1 for r in rho_s.values()):
         raise SpecificationError(f"rho={rho_s}; every |rho| must be < 1 for the stationary start.")
     trend = dict(trend or {})
@@ -639,7 +662,9 @@ def simulate_dynamic_panel(
         y = latent_all[s]
         fdi = np.maximum(y, floor_value) if floor_value is not None else y
         cols: dict[str, Any] = {
-            SERIES: s, COUNTRY: np.repeat(countries, n_years), YEAR: np.tile(years, n_countries),
+            SERIES: s,
+            COUNTRY: np.repeat(countries, n_years),
+            YEAR: np.tile(years, n_countries),
             OUTCOME: fdi.ravel(),
         }
         for k in terms:
@@ -670,10 +695,15 @@ def simulate_dynamic_panel(
         "beta": beta_s,
         "beta_trend": {s: {k: float(trend.get(k, 0.0)) for k in terms} for s in series},
         "sigma": dict.fromkeys(series, float(sigma)),
-        "alpha": {"sd": alpha_sd, "country_share": country_share,
-                  "country": dict(zip(countries, a_c.tolist(), strict=True)), "alpha": alpha_out},
+        "alpha": {
+            "sd": alpha_sd,
+            "country_share": country_share,
+            "country": dict(zip(countries, a_c.tolist(), strict=True)),
+            "alpha": alpha_out,
+        },
         "notes": [
-            f"missing_share={missing_share} ({missing}) on every covariate; censor_share={censor_share}.",
+            f"missing_share={missing_share} ({missing}) on every covariate; "
+            f"censor_share={censor_share}.",
             "Covariates are correlated with the unit effect (corr(b_c, a_c) = 0.5).",
             "Initial condition drawn from the stationary distribution given alpha.",
         ],
@@ -722,5 +752,3 @@ def write_simulated(sim: SimulatedPanel, path: str | Path) -> tuple[Path, Path]:
     _atomic_write_text(truth_path, json_text)
     _atomic_write_text(path, csv_text)
     return path, truth_path
-
-
