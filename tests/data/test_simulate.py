@@ -273,3 +273,24 @@ def test_gmm_recovers_slopes_on_latent_panel(korea_latent):
             hits += abs(res.params[k] - t["beta"][s][k]) < 2 * res.std_errors[k]
     assert total == 54
     assert hits / total >= GMM_RECOVERY_MIN_SHARE, f"{hits}/{total} within 2 SE"
+
+
+def test_cli_simulate_and_describe(tmp_path):
+    from typer.testing import CliRunner
+
+    from bayes_kfdi.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "k.csv"
+    res = runner.invoke(app, ["simulate", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes() == (data_dir() / "korea_semisynthetic.csv").read_bytes()
+    res = runner.invoke(app, ["simulate", "--seed", "7", "--no-floor", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    truth = json.loads((tmp_path / "k.truth.json").read_text())
+    assert truth["seed"] == 7 and truth["censored"] is False
+    res = runner.invoke(
+        app, ["data", "describe", "--data", str(data_dir() / "korea_semisynthetic.csv")]
+    )
+    assert res.exit_code == 0, res.output
+    assert "18/18" in res.output and "paper / ours" in res.output
