@@ -143,6 +143,24 @@ def gmm(
         console.print(f"wrote {json_out}", markup=False)
 
 
+
+@app.command("paper")
+def paper(
+    data: DataOpt,
+    out: Annotated[Path, typer.Option("--out", help="Output folder for tables, JSON and figures.")],
+    no_robustness: Annotated[
+        bool, typer.Option("--no-robustness", help="Skip the section 6 robustness checks.")
+    ] = False,
+) -> None:
+    """Reproduce the paper's Tables 2 and 3, trend interactions and robustness checks."""
+    from bayes_kfdi.paper import reproduce
+
+    res = reproduce(data, out, robustness=not no_robustness)
+    for name, er in res.run.runs.items():
+        if er.error:
+            err_console.print(f"warning: {name}: {er.error}", markup=False)
+    console.print(f"wrote {len(res.files)} files to {out} in {res.seconds:.1f} s", markup=False)
+
 def main() -> None:
     """Console-script entry point with user-error handling."""
     debug = "--debug" in sys.argv[1:]
