@@ -299,7 +299,16 @@ class SystemGMM:
 
     # -- fit -------------------------------------------------------------------
     def fit(self) -> SystemGMMResults:
-        """Estimate the model; returns :class:`SystemGMMResults`."""
+        """Estimate the model; returns :class:`SystemGMMResults`.
+
+        BLAS runs single-threaded during the fit: the matrices are a few hundred columns
+        wide, and multithreaded OpenBLAS Cholesky factorizations slow down by ~70x when
+        the cores are shared (measured: 2.5 s vs 0.035 s for a 900 x 900 matrix).
+        """
+        with _single_thread_blas():
+            return self._fit()
+
+    def _fit(self) -> SystemGMMResults:
         cmd = self.command
         d = self._design()
         p = d.problem
@@ -447,6 +456,18 @@ class SystemGMM:
                 rows_of_frame=d.used, n_rows=n * r,
             ))
         return out
+
+
+def _single_thread_blas():  # noqa: ANN202
+    """Limit BLAS to one thread if threadpoolctl is available (it is a scipy/sklearn-stack
+    dependency, not a hard requirement of this package)."""
+    import contextlib
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _j_test(stat: float, df: int, name: str, note: str) -> TestStatistic | InapplicableTest:

@@ -122,20 +122,21 @@ def invsym(a: Float64Array, *, what: str = "", warn: bool = False) -> tuple[Floa
     scale = np.where(dropped, 1.0, 1.0 / np.sqrt(np.where(dropped, 1.0, d)))
     s = a * scale[:, None] * scale[None, :]
     keep = ~dropped
+    out = np.zeros((k, k))
+    factor = None
     if keep.any():
         try:
-            sub = s[np.ix_(keep, keep)]
-            c = np.linalg.cholesky(sub)
-            if np.min(np.diag(c)) ** 2 <= INVSYM_TOL:
+            factor = sla.cho_factor(s[np.ix_(keep, keep)], lower=True, check_finite=False)
+            if np.min(np.diag(factor[0])) ** 2 <= INVSYM_TOL:
                 raise np.linalg.LinAlgError
         except np.linalg.LinAlgError:
             keep = _sequential_keep(s, keep)
+            factor = None
     dropped = ~keep
-    out = np.zeros((k, k))
     if keep.any():
-        sub = s[np.ix_(keep, keep)]
-        c, low = sla.cho_factor(sub, lower=True)
-        inv = sla.cho_solve((c, low), np.eye(int(keep.sum())))
+        if factor is None:
+            factor = sla.cho_factor(s[np.ix_(keep, keep)], lower=True, check_finite=False)
+        inv = sla.cho_solve(factor, np.eye(int(keep.sum())), check_finite=False)
         out[np.ix_(keep, keep)] = inv
         out = out * scale[:, None] * scale[None, :]
     if warn and dropped.any():
