@@ -60,6 +60,7 @@ __all__ = [
     "write_json_atomic",
     "HANSEN_P_IMPLAUSIBLE",
     "MIN_PERIODS",
+    "MIN_GROUPS",
 ]
 
 #: Roodman (2009, "A note on the theme of too many instruments", sec. 3): a Hansen
@@ -67,6 +68,8 @@ __all__ = [
 HANSEN_P_IMPLAUSIBLE = 0.99
 #: A dynamic panel needs at least 3 periods to have one transformed, instrumented row.
 MIN_PERIODS = 3
+#: Cluster-robust (and two-step) moment covariances need at least two groups.
+MIN_GROUPS = 2
 
 
 def _shift_bool(a: BoolArray, k: int) -> BoolArray:
@@ -194,6 +197,12 @@ class SystemGMM:
             )
         per_group = eq_main.sum(axis=1)
         n_groups = int((per_group > 0).sum())
+        if n_groups < MIN_GROUPS:
+            raise DataError(
+                f"Only {n_groups} group has usable observations; expected at least "
+                f"{MIN_GROUPS}. GMM moment covariances are clustered by group, so a single "
+                "time series cannot be estimated. Use a panel with more groups."
+            )
         gid = used // r
         pos = used % r
         is_lvl = pos >= tt
@@ -390,6 +399,8 @@ class SystemGMM:
             wald=wald,
             hansen_implausible=hansen_flag,
             instrument_names=tuple(d.z_names),
+            group_var=self.entity if isinstance(self.entity, str) else " ".join(self.entity),
+            time_var=self.time,
         )
 
     def _diff_hansen(self, d: _Design, res, k: int, hansen, sargan) -> dict:  # noqa: ANN001

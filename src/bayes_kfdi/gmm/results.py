@@ -54,6 +54,8 @@ class SystemGMMResults:
     wald: Test
     hansen_implausible: bool
     instrument_names: tuple[str, ...] = ()
+    group_var: str = "entity"
+    time_var: str = "time"
 
     # -- labelled estimates ------------------------------------------------------
     @property
@@ -196,7 +198,7 @@ class SystemGMMResults:
         return f"Wald chi2({int(w.df or 0)}) = {w.stat:.2f}  Prob > chi2 = {w.pval:.3f}"
 
     def _ent(self) -> str:
-        return "entity"
+        return self.group_var
 
     def __str__(self) -> str:
         return self.summary()
