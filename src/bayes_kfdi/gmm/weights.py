@@ -20,9 +20,14 @@ from bayes_kfdi.exceptions import SingularMatrixWarning
 __all__ = ["transform_matrix", "h_matrix", "stacked_h", "invsym"]
 
 #: Relative pivot below which a column counts as linearly dependent on earlier columns.
-#: Mata's invsym() drops such columns (sets their rows/columns to zero) in column order;
-#: exact collinearities in double precision leave pivots ~1e-15, genuine ones are >> 1e-10.
-INVSYM_TOL = 1e-10
+#: Mata's invsym() drops such columns (sets their rows/columns to zero) in column order.
+#: Exact collinearities leave pivots at the rounding floor, which grows with the matrix
+#: size (measured up to ~1e-10 for 113 x 113 moment matrices of rank 40), while genuine
+#: pivots in those matrices were >= 1e-6; 1e-9 separates the two.
+INVSYM_TOL = 1e-9
+#: Eigenvalues below ``RANK_RTOL * k * max eigenvalue`` count as zero when capping the
+#: number of kept columns at the numerical rank.
+RANK_RTOL = 1e-12
 
 
 def transform_matrix(transform: str, t: int) -> Float64Array:
@@ -130,12 +135,10 @@ def invsym(a: Float64Array, *, what: str = "", warn: bool = False) -> tuple[Floa
             if np.min(np.diag(factor[0])) ** 2 <= INVSYM_TOL:
                 raise np.linalg.LinAlgError
         except np.linalg.LinAlgError:
-            keep = _sequential_keep(s, keep)
-            factor = None
+            keep, chol = _sequential_keep(s, keep)
+            factor = (chol, True)
     dropped = ~keep
     if keep.any():
-        if factor is None:
-            factor = sla.cho_factor(s[np.ix_(keep, keep)], lower=True, check_finite=False)
         inv = sla.cho_solve(factor, np.eye(int(keep.sum())), check_finite=False)
         out[np.ix_(keep, keep)] = inv
         out = out * scale[:, None] * scale[None, :]
@@ -149,18 +152,25 @@ def invsym(a: Float64Array, *, what: str = "", warn: bool = False) -> tuple[Floa
     return (out + out.T) / 2, dropped
 
 
-def _sequential_keep(s: Float64Array, keep0: BoolArray) -> BoolArray:
-    """In-order pivoting: keep column j iff its Schur complement pivot exceeds the tolerance."""
+def _sequential_keep(s: Float64Array, keep0: BoolArray) -> tuple[BoolArray, Float64Array]:
+    """In-order pivoting: keep column j iff its Schur-complement pivot exceeds the
+    tolerance, and at most as many columns as the numerical rank.
+
+    Returns the kept mask and the lower Cholesky factor of the kept sub-matrix.
+    """
     k = s.shape[0]
+    sub = s[np.ix_(keep0, keep0)]
+    ev = np.linalg.eigvalsh(sub) if sub.size else np.zeros(0)
+    rank = int((ev > RANK_RTOL * max(k, 1) * (ev.max() if ev.size else 0.0)).sum())
     keep = np.zeros(k, dtype=bool)
     idx: list[int] = []
     chol = np.zeros((k, k))
     for j in range(k):
-        if not keep0[j]:
+        if not keep0[j] or len(idx) >= rank:
             continue
         m = len(idx)
         if m:
-            v = sla.solve_triangular(chol[:m, :m], s[idx, j], lower=True)
+            v = sla.solve_triangular(chol[:m, :m], s[idx, j], lower=True, check_finite=False)
             piv = s[j, j] - v @ v
         else:
             v = np.zeros(0)
@@ -170,4 +180,5 @@ def _sequential_keep(s: Float64Array, keep0: BoolArray) -> BoolArray:
             chol[m, m] = np.sqrt(piv)
             idx.append(j)
             keep[j] = True
-    return keep
+    m = len(idx)
+    return keep, chol[:m, :m].copy()
