@@ -28,10 +28,12 @@ def moment_covariance(g: Float64Array) -> Float64Array:
     return g.T @ g
 
 
-def onestep_robust(v1: Float64Array, zx: Float64Array, a1: Float64Array, s: Float64Array) -> Float64Array:
-    """Sandwich covariance of the one-step estimator.
+def onestep_robust(
+    v1: Float64Array, zx: Float64Array, a1: Float64Array, s: Float64Array
+) -> Float64Array:
+    r"""Sandwich covariance of the one-step estimator.
 
-    .. math:: V_{1r} = V_1 X'Z A_1 \\, S \\, A_1 Z'X V_1
+    .. math:: V_{1r} = V_1 X'Z A_1 \, S \, A_1 Z'X V_1
     """
     vxza = v1 @ zx.T @ a1
     return vxza @ s @ vxza.T
@@ -50,14 +52,14 @@ def windmeijer(
     gid: IntArray,
     n_groups: int,
 ) -> Float64Array:
-    """Windmeijer (2005) finite-sample corrected two-step covariance.
+    r"""Windmeijer (2005) finite-sample corrected two-step covariance.
 
     Notes
     -----
-    With :math:`c = A_2 Z'\\hat e_2` and :math:`g_i = Z_i'\\hat e_{1i}`,
+    With :math:`c = A_2 Z'\hat e_2` and :math:`g_i = Z_i'\hat e_{1i}`,
 
     .. math::
-        D = V_2 X'Z A_2 \\sum_i \\big[(g_i'c)\\, Z_i'X_i + g_i\\, c' Z_i'X_i\\big],\\qquad
+        D = V_2 X'Z A_2 \sum_i \big[(g_i'c)\, Z_i'X_i + g_i\, c' Z_i'X_i\big],\qquad
         V_{2c} = V_2 + D V_2 + V_2 D' + D V_{1r} D'.
 
     This is xtabond2's arrangement (Roodman 2009, sec. 2.4); the per-group sums are two

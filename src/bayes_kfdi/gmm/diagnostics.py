@@ -22,6 +22,8 @@ __all__ = ["TestStatistic", "InapplicableTest", "ar_statistic", "diff_hansen_sta
 class TestStatistic:
     """A test statistic: ``stat`` with ``df`` (None for z tests) and p-value ``pval``."""
 
+    __test__ = False  # not a pytest test class
+
     stat: float
     pval: float
     df: float | None = None
@@ -65,7 +67,7 @@ def ar_statistic(
     rows_of_frame: IntArray,
     n_rows: int,
 ) -> TestStatistic | InapplicableTest:
-    """Arellano-Bond (1991) test for AR(``order``) in the transformed residuals.
+    r"""Arellano-Bond (1991) test for AR(``order``) in the transformed residuals.
 
     Parameters
     ----------
@@ -80,8 +82,8 @@ def ar_statistic(
     Notes
     -----
     With :math:`w_l` the residuals lagged ``order`` periods and
-    :math:`s_i = \\sum_t w_{it} w_{l,it}`, xtabond2 (after Arellano and Bond 1991, eq. 8)
-    computes :math:`z = \\sum_i s_i / \\sqrt{\\sum_i s_i^2 + q'(-2VX'ZA\\,\\sum_i Z_i'e_i s_i
+    :math:`s_i = \sum_t w_{it} w_{l,it}`, xtabond2 (after Arellano and Bond 1991, eq. 8)
+    computes :math:`z = \sum_i s_i / \sqrt{\sum_i s_i^2 + q'(-2VX'ZA\,\sum_i Z_i'e_i s_i
     + V q)}` with :math:`q = X'w_l`; one-step non-robust replaces the first terms by their
     homoskedastic counterparts built from ``H``.
     """

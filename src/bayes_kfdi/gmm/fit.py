@@ -101,18 +101,18 @@ def _solve_identified(zx: Float64Array, a: Float64Array, what: str) -> Float64Ar
 
 
 def fit_gmm(p: GmmProblem, *, twostep: bool, robust: bool) -> GmmFit:
-    """One- or two-step GMM as in xtabond2.
+    r"""One- or two-step GMM as in xtabond2.
 
     Notes
     -----
     .. math::
-        A_1 = (Z'HZ)^{-},\\quad \\hat\\beta_1 = (X'ZA_1Z'X)^{-1}X'ZA_1Z'y,\\quad
-        A_2 = \\Big(\\sum_i Z_i'\\hat e_{1i}\\hat e_{1i}'Z_i\\Big)^{-},\\quad
-        \\hat\\beta_2 = (X'ZA_2Z'X)^{-1}X'ZA_2Z'y.
+        A_1 = (Z'HZ)^{-},\quad \hat\beta_1 = (X'ZA_1Z'X)^{-1}X'ZA_1Z'y,\quad
+        A_2 = \Big(\sum_i Z_i'\hat e_{1i}\hat e_{1i}'Z_i\Big)^{-},\quad
+        \hat\beta_2 = (X'ZA_2Z'X)^{-1}X'ZA_2Z'y.
 
     ``sigma^2 = e'e / divisor / wttot`` over the error rows (no degrees-of-freedom
-    correction, as xtabond2). Sargan = :math:`\\hat e_1'ZA_1Z'\\hat e_1/\\sigma^2`,
-    Hansen = :math:`\\hat e_2'ZA_2Z'\\hat e_2` (computed even for one-step robust).
+    correction, as xtabond2). Sargan = :math:`\hat e_1'ZA_1Z'\hat e_1/\sigma^2`,
+    Hansen = :math:`\hat e_2'ZA_2Z'\hat e_2` (computed even for one-step robust).
     """
     z, x, y = p.z, p.x, p.y
     zt = z.T.tocsr()

@@ -185,7 +185,7 @@ def first_difference(a: Float64Array) -> Float64Array:
 
 
 def forward_orthogonal(a: Float64Array, complete: BoolArray) -> Float64Array:
-    """Forward orthogonal deviations (Arellano-Bover 1995), stored one period late.
+    r"""Forward orthogonal deviations (Arellano-Bover 1995), stored one period late.
 
     Notes
     -----
@@ -193,7 +193,7 @@ def forward_orthogonal(a: Float64Array, complete: BoolArray) -> Float64Array:
     observations of the group and is stored in period ``t + 1``, so that the transformed
     equation lines up with first differences for instrument lags:
 
-    .. math:: x^*_{i,t+1} = \\sqrt{n_{it}/(n_{it}+1)}\\,(x_{it} - \\bar x_{i,>t})
+    .. math:: x^*_{i,t+1} = \sqrt{n_{it}/(n_{it}+1)}\,(x_{it} - \bar x_{i,>t})
     """
     extra = a.shape[2:]
     mask = complete.reshape(complete.shape + (1,) * len(extra))
@@ -415,7 +415,9 @@ def gmm_instruments(
                 + ("" if s < 0 else f"/{frame.times[s]}") for lg, s, vi in meta
             ]
             col += ncol
-    cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dtype=dt))
+    def cat(xs: list, dt: type) -> np.ndarray:
+        return np.concatenate(xs).astype(dt) if xs else np.zeros(0, dtype=dt)
+
     return InstrumentBlock(
         rows=cat(rr, np.int64),
         cols=cat(cc, np.int64),

@@ -45,7 +45,6 @@ from bayes_kfdi.gmm.instruments import (
     forward_orthogonal,
     gmm_instruments,
     iv_instruments,
-    shift,
     term_values,
     to_sparse,
 )
@@ -470,8 +469,10 @@ class SystemGMM:
 
 
 def _single_thread_blas():  # noqa: ANN202
-    """Limit BLAS to one thread if threadpoolctl is available (it is a scipy/sklearn-stack
-    dependency, not a hard requirement of this package)."""
+    """Limit BLAS to one thread if threadpoolctl is available.
+
+    threadpoolctl comes with the scipy/scikit-learn stack; it is not a hard requirement.
+    """
     import contextlib
 
     try:
@@ -512,7 +513,7 @@ def run_gmm_command(
     spec: str | Path | None = None,
     json_out: str | Path | None = None,
 ) -> tuple[SystemGMMResults, list[str]]:
-    """What ``bayes-kfdi gmm`` does: read, fit, and (after a successful fit) write JSON.
+    """Run ``bayes-kfdi gmm``: read, fit, and (after a successful fit) write JSON.
 
     ``cmd`` and ``spec`` are alternatives; the spec file may supply entity and time.
     The JSON is written atomically (temporary file, then ``os.replace``). Returns the

@@ -76,7 +76,7 @@ class SystemGMMResults:
 
     @property
     def tstats(self) -> pd.Series:
-        """z statistics (t under ``small``)."""
+        """Z statistics (t under ``small``)."""
         return pd.Series(self.beta / self.std_errors.to_numpy(), index=list(self.names),
                          name="tstat")
 
@@ -121,7 +121,7 @@ class SystemGMMResults:
 
     # -- output -------------------------------------------------------------------
     def to_json_dict(self) -> dict[str, Any]:
-        """The JSON contract of ``shared/SCHEMA.md`` section 2 (null for inapplicable tests)."""
+        """Return the JSON contract of ``shared/SCHEMA.md`` section 2 (null if inapplicable)."""
         diff: dict[str, Any] = {}
         for label, val in self.diff_hansen.items():
             if isinstance(val, InapplicableTest):
@@ -147,25 +147,28 @@ class SystemGMMResults:
         c = self.command
         kind = "system" if c.system else "difference"
         step = "Two-step" if c.twostep else "One-step"
+        transform = "orthogonal deviations" if c.orthogonal else "first differences"
         lines = [
             f"Dynamic panel-data estimation, {step.lower()} {kind} GMM",
             "-" * 78,
             f"Group variable: {self._ent():<28} Number of obs      = {self.nobs:>8}",
-            f"Transformation: {'orthogonal deviations' if c.orthogonal else 'first differences':<28}"
-            f" Number of groups   = {self.n_groups:>8}",
-            f"Number of instruments = {self.n_instruments:<20} Obs per group: min = {self.g_min:>6}",
+            f"Transformation: {transform:<28} Number of groups   = {self.n_groups:>8}",
+            f"Number of instruments = {self.n_instruments:<20} "
+            f"Obs per group: min = {self.g_min:>6}",
             f"{self.wald_text():<44} max = {self.g_max:>6}",
             "-" * 78,
         ]
         hdr_se = {"windmeijer": "Corrected", "robust": "Robust", "nonrobust": ""}[self.vce]
         stat = "t" if self.df_resid is not None else "z"
-        lines.append(f"{'':>14} | {'Coef.':>10} {hdr_se + ' Std. Err.':>18} {stat:>7} {'P>|' + stat + '|':>7}"
-                     f"  [{c.level:g}% Conf. Interval]")
+        pcol = "P>|" + stat + "|"
+        lines.append(f"{'':>14} | {'Coef.':>10} {hdr_se + ' Std. Err.':>18} {stat:>7} "
+                     f"{pcol:>7}  [{c.level:g}% Conf. Interval]")
         lines.append("-" * 78)
         tab = self.to_frame()
         for name, row in tab.iterrows():
             lines.append(f"{name:>14} | {row.estimate:>10.7f} {row.std_error:>18.7f} "
-                         f"{row.stat:>7.2f} {row.pvalue:>7.3f}  {row.lower:>10.7f} {row.upper:>10.7f}")
+                         f"{row.stat:>7.2f} {row.pvalue:>7.3f}  {row.lower:>10.7f} "
+                         f"{row.upper:>10.7f}")
         lines.append("-" * 78)
         for i, t in enumerate(self.ar_tests, start=1):
             lines.append(f"Arellano-Bond test for AR({i}) in first differences: " + _fmt_z(t))

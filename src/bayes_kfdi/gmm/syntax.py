@@ -242,7 +242,7 @@ def _option_tokens(text: str) -> list[tuple[str, str | None, str]]:
 
 
 def _abbrev(token: str, spec: str) -> bool:
-    """True if ``token`` abbreviates Stata option ``spec`` (upper case = minimum)."""
+    """Return True if ``token`` abbreviates Stata option ``spec`` (upper case = minimum)."""
     minimum = len(spec) - len(spec.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
     if spec.startswith("no") and spec[2:3].isupper():
         minimum = 2 + len(spec[2:]) - len(spec[2:].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))

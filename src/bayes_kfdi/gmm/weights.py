@@ -51,17 +51,19 @@ def transform_matrix(transform: str, t: int) -> Float64Array:
     return m / norms
 
 
-def h_matrix(h: int, transform: str, system: bool, t: int, *, left: str | None = None) -> Float64Array:
-    """xtabond2's one-step weighting matrix for one group.
+def h_matrix(
+    h: int, transform: str, system: bool, t: int, *, left: str | None = None
+) -> Float64Array:
+    r"""xtabond2's one-step weighting matrix for one group.
 
     Notes
     -----
     With ``M`` from :func:`transform_matrix` and ``I`` the identity,
 
     .. math::
-        H = M'M \\text{ (difference GMM)},\\qquad
-        H_{h=3} = [M, I]'[M, I] = \\begin{pmatrix} M'M & M' \\\\ M & I \\end{pmatrix},\\qquad
-        H_{h=2} = \\operatorname{diag}(M'M, I),\\qquad H_{h=1} = I.
+        H = M'M \text{ (difference GMM)},\qquad
+        H_{h=3} = [M, I]'[M, I] = \begin{pmatrix} M'M & M' \\ M & I \end{pmatrix},\qquad
+        H_{h=2} = \operatorname{diag}(M'M, I),\qquad H_{h=1} = I.
 
     ``h=3`` (xtabond2's default) is the covariance of the transformed and levels errors
     when the idiosyncratic errors are i.i.d. and the fixed effects are ignored.
@@ -107,7 +109,9 @@ def stacked_h(h_group: Float64Array, used_rows: IntArray, rows_per_group: int) -
                          shape=(n, n))
 
 
-def invsym(a: Float64Array, *, what: str = "", warn: bool = False) -> tuple[Float64Array, BoolArray]:
+def invsym(
+    a: Float64Array, *, what: str = "", warn: bool = False
+) -> tuple[Float64Array, BoolArray]:
     """Inverse of a symmetric PSD matrix, or Mata-``invsym`` generalized inverse.
 
     Columns are swept in order; a column whose scaled pivot (its residual variance given
@@ -153,8 +157,7 @@ def invsym(a: Float64Array, *, what: str = "", warn: bool = False) -> tuple[Floa
 
 
 def _sequential_keep(s: Float64Array, keep0: BoolArray) -> tuple[BoolArray, Float64Array]:
-    """In-order pivoting: keep column j iff its Schur-complement pivot exceeds the
-    tolerance, and at most as many columns as the numerical rank.
+    """Keep columns in order while their pivots exceed the tolerance, up to the rank.
 
     Returns the kept mask and the lower Cholesky factor of the kept sub-matrix.
     """
