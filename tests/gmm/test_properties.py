@@ -145,3 +145,21 @@ def test_small_uses_t_and_f(abdata: pd.DataFrame) -> None:
     np.testing.assert_allclose(small.std_errors ** 2,
                                big.std_errors ** 2 * (n - 1) / (n - k) * g / (g - 1))
     assert small.df_resid == g - 1 and small.wald.dist == "F"
+
+
+def test_gaps_are_zero_filled_not_dropped(abdata: pd.DataFrame) -> None:
+    """An internal gap removes the rows that need the missing period, nothing else.
+
+    Dropping 1980 for firm 1 removes its 1980 row and the 1981 row of D.n (no previous
+    period); GMM-style instruments that would point into the gap are zero-filled, so
+    neighbouring rows stay in the sample.
+    """
+    cmd = "xtabond2 n L.n w k, gmm(L.n) iv(w k) nolevel robust"
+    full = _fit(abdata, cmd)
+    gap = abdata[~((abdata["id"] == 1) & (abdata["year"] == 1980))]
+    res = _fit(gap, cmd)
+    # firm 1 loses its 1980 and 1981 transformed rows (L.n at 1981 needs 1980) and its
+    # 1982 row (D.L.n at 1982 needs n in 1980)
+    assert full.nobs - res.nobs == 3
+    assert res.n_groups == full.n_groups
+    assert np.isfinite(res.params).all() and np.isfinite(res.std_errors).all()
