@@ -41,3 +41,10 @@ def test_two_sd_effect_truth_and_errors(fake_result):
         two_sd_effect(res, term="gdp", series="s", sd=1.0, years=(1988,), reference_year=2001)
     with pytest.raises(EstimationError, match="sd="):
         two_sd_effect(res, term="wage", series="s", sd=0.0, years=(1988,), reference_year=2001)
+
+
+def test_log_scale_interval_stays_above_minus_one(fake_result):
+    res = fake_result(["wage", "wage_trend"], [-4.0, 0.0], [5.0, 0.1])
+    t = two_sd_effect(res, term="wage", series="s", sd=0.38, years=(1988,), reference_year=2001).table
+    assert t.lower_log.iloc[0] > -1 and t.upper_log.iloc[0] > t.effect.iloc[0]
+    assert t.lower_log.iloc[0] == pytest.approx(math.expm1(0.76 * (-4.0 - 1.959964 * math.sqrt(25 + 169 * 0.01))), rel=1e-5)

@@ -196,7 +196,7 @@ def to_html(table: pd.DataFrame, table_name: str, *, variant: str = "baseline") 
 
 def _tex(s: str) -> str:
     return (s.replace("\\", r"\textbackslash{}").replace("&", r"\&").replace("%", r"\%")
-            .replace("_", r"\_").replace("#", r"\#"))
+            .replace("_", r"\_").replace("#", r"\#").replace("<", r"$<$"))
 
 
 def _tex_cell(s: str) -> str:

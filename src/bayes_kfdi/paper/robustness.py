@@ -267,12 +267,12 @@ def plot_sweep(sweep: pd.DataFrame, path: str | Path, *, n_groups: int | None = 
     for i, s in enumerate(series):
         g = ok[ok["series"] == s]
         ax_c, ax_h = axes[i]
-        for term in SWEEP_TERMS:
+        for k, term in enumerate(SWEEP_TERMS):
             for c, marker in ((True, "o"), (False, "x")):
                 t = g[(g["variable"] == term) & (g["collapse"] == c)].sort_values("n_instruments")
                 if len(t):
-                    ax_c.plot(t["n_instruments"], t["coef"], marker=marker, lw=0.8,
-                              label=f"{term} ({'collapsed' if c else 'uncollapsed'})")
+                    ax_c.plot(t["n_instruments"], t["coef"], marker=marker, lw=0.8, color=f"C{k}",
+                              label=term if c else None)
         h = g.drop_duplicates(["config"]).sort_values("n_instruments")
         for c, marker in ((True, "o"), (False, "x")):
             hh = h[h["collapse"] == c]
@@ -288,7 +288,8 @@ def plot_sweep(sweep: pd.DataFrame, path: str | Path, *, n_groups: int | None = 
         if i == 0:
             ax_c.legend(fontsize=6, ncol=2)
             ax_h.legend(fontsize=7)
-    fig.suptitle("Instrument sensitivity (Roodman 2009): dotted line = number of groups", fontsize=10)
+    fig.suptitle("Instrument sensitivity (Roodman 2009): o collapsed, x uncollapsed; "
+                 "dotted line = number of groups", fontsize=10)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -40,7 +40,10 @@ class TrendEffect:
     Attributes
     ----------
     table : one row per year: ``year, slope, slope_se, effect, effect_se, lower, upper,
-        paper, truth`` (effects as proportions: -0.14 is a 14% decline)
+        lower_log, upper_log, paper, truth`` (effects as proportions: -0.14 is a 14%
+        decline). ``lower, upper``: delta method on the proportion scale (can pass
+        -100% when the slope is imprecise); ``lower_log, upper_log``: the normal interval
+        of ``2 sd b(t)`` transformed by ``exp(.) - 1``.
     term : the covariate ; series : the outcome ; sd : the covariate's sd used
     level : confidence level of ``lower, upper``
     """
@@ -116,6 +119,9 @@ def two_sd_effect(
         rows.append({
             "year": int(year), "slope": slope, "slope_se": slope_se,
             "effect": eff, "effect_se": eff_se, "lower": eff - q * eff_se, "upper": eff + q * eff_se,
+            # the same interval built on the log scale and transformed: stays above -100%
+            "lower_log": math.expm1(2 * sd * (slope - q * slope_se)),
+            "upper_log": math.expm1(2 * sd * (slope + q * slope_se)),
             "paper": paper[i] if paper is not None and i < len(paper) else math.nan,
             "truth": tr,
         })
