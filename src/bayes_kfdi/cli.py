@@ -161,6 +161,95 @@ def paper(
             err_console.print(f"warning: {name}: {er.error}", markup=False)
     console.print(f"wrote {len(res.files)} files to {out} in {res.seconds:.1f} s", markup=False)
 
+@app.command("fit")
+def fit_cmd(
+    data: DataOpt,
+    spec: Annotated[Path, typer.Option("--spec", help="Model spec TOML, e.g. models/hierarchical.toml.")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory (posterior.nc, summary.csv).")],
+    mapping: MapOpt = None,
+    draws: Annotated[int | None, typer.Option("--draws", help="Draws per chain.")] = None,
+    tune: Annotated[int | None, typer.Option("--tune", help="Tuning steps per chain.")] = None,
+    chains: Annotated[int | None, typer.Option("--chains", help="Number of chains.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    sampler: Annotated[
+        str | None, typer.Option("--sampler", help="nutpie (default), pymc or numpyro.")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit with code 3 if the fit did not converge.")
+    ] = False,
+) -> None:
+    """Fit a Bayesian hierarchical dynamic panel model and write DIR/posterior.nc, summary.csv."""
+    import hashlib
+
+    from bayes_kfdi.bayes.fit import fit as bayes_fit
+    from bayes_kfdi.bayes.fit import write_fit
+    from bayes_kfdi.bayes.spec import load_spec
+    from bayes_kfdi.data import parse_mapping, read_panel
+
+    model_spec = load_spec(spec).with_sampler(
+        draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler
+    )
+    panel = read_panel(data, mapping=parse_mapping(mapping or []))
+    sha = hashlib.sha256(Path(data).read_bytes()).hexdigest()
+    with console.status(
+        f"[bold]fitting {model_spec.name}[/bold] ({model_spec.likelihood}, "
+        f"{model_spec.sampler.sampler}, {model_spec.sampler.chains}x{model_spec.sampler.draws} "
+        "draws): compiling and sampling"
+    ):
+        result = bayes_fit(model_spec, panel, data_sha256=sha, progress=False)
+    target = out
+    old = out / "diagnostics.json"
+    if not result.diagnostics.converged and old.is_file():
+        import json
+
+        if json.loads(old.read_text()).get("converged"):
+            target = out.with_name(out.name + "-unconverged")
+            err_console.print(
+                f"keeping the converged result in {out}; this unconverged fit goes to {target}"
+            )
+    write_fit(result, target)
+    beta = result.summary[result.summary["parameter"].isin(["rho", "beta"])]
+    console.print(
+        _frame_table(
+            beta[["parameter", "series", "term", "mean", "sd", "q05", "q95", "r_hat", "ess_bulk"]],
+            f"Posterior summary ({model_spec.name})",
+        )
+    )
+    t = result.timings
+    console.print(
+        f"compile {t.get('compile', 0):.1f}s, sample {t.get('sample', 0):.1f}s, "
+        f"post-process {t.get('postprocess', 0):.1f}s; wrote {target}/posterior.nc, summary.csv"
+    )
+    if result.diagnostics.converged:
+        console.print(f"[green]{result.diagnostics.describe()}[/green]")
+    else:
+        err_console.print(
+            f"[bold red]WARNING: {result.diagnostics.describe()}. DO NOT USE these estimates."
+            "[/bold red]",
+            markup=True,
+        )
+        if strict:
+            raise typer.Exit(3)
+
+
+@app.command("compare")
+def compare_cmd(
+    dirs: Annotated[list[Path], typer.Argument(help="Fit directories written by `fit --out`.")],
+) -> None:
+    """Compare fitted variants by ELPD-LOO with Pareto-k diagnostics."""
+    from bayes_kfdi.bayes.compare import compare_fits
+    from bayes_kfdi.bayes.fit import load_fit
+
+    fits = {}
+    for d in dirs:
+        name = d.name
+        while name in fits:
+            name += "'"
+        fits[name] = load_fit(d)
+    table = compare_fits(fits).reset_index().rename(columns={"index": "model"})
+    console.print(_frame_table(table, "ELPD-LOO comparison (higher elpd is better)"))
+
+
 def main() -> None:
     """Console-script entry point with user-error handling."""
     debug = "--debug" in sys.argv[1:]

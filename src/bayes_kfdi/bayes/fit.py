@@ -1,0 +1,350 @@
+"""Sample a hierarchical model, attach log-likelihood, predictive draws and provenance.
+
+nutpie ignores PyMC's ``idata_kwargs``, so the pointwise log-likelihood that LOO needs is
+computed afterwards with :func:`pymc.compute_log_likelihood`, for every sampler alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import xarray as xr
+
+from bayes_kfdi.bayes.diagnostics import Diagnostics, diagnose, ppc_table, warn_if_not_converged
+from bayes_kfdi.bayes.model import ModelData, build_model, prepare_data
+from bayes_kfdi.bayes.spec import HierarchicalSpec, spec_from_dict
+from bayes_kfdi.bayes.summary import summarize
+from bayes_kfdi.data.panel import PanelData
+from bayes_kfdi.exceptions import EstimationError, ProvenanceError
+
+__all__ = [
+    "FitResult",
+    "fit",
+    "sample_model",
+    "frame_sha256",
+    "write_fit",
+    "load_fit",
+    "MODEL_TYPE",
+]
+
+MODEL_TYPE = "bayes_kfdi.HierarchicalDynamicPanel"
+_PACKAGES = ("bayes-kfdi", "pymc", "pytensor", "nutpie", "arviz", "arviz-stats", "numpy", "xarray")
+#: Row-level groups are stored in float32: 7 significant digits are ample for LOO and
+#: predictive checks and halve the file size.
+_ROW_GROUPS = ("log_likelihood", "posterior_predictive")
+
+
+@dataclass(frozen=True, slots=True)
+class FitResult:
+    """A finished fit.
+
+    Attributes
+    ----------
+    idata : xarray.DataTree
+        posterior, sample_stats, log_likelihood, posterior_predictive, observed_data,
+        constant_data; provenance in ``idata.attrs``.
+    spec : HierarchicalSpec
+    diagnostics : Diagnostics
+    summary : pandas.DataFrame
+        SCHEMA section 3 table (see :func:`bayes_kfdi.bayes.summary.summarize`).
+    ppc : pandas.DataFrame
+        Per-series predictive checks (share at floor, mean, sd).
+    timings : dict of str to float
+        Seconds spent building, compiling, sampling and post-processing.
+    """
+
+    idata: xr.DataTree
+    spec: HierarchicalSpec
+    diagnostics: Diagnostics
+    summary: pd.DataFrame
+    ppc: pd.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def frame_sha256(frame: pd.DataFrame) -> str:
+    """SHA-256 of a frame's canonical CSV rendering (row order and float repr fixed)."""
+    text = frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for pkg in _PACKAGES:
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def sample_model(
+    model: pm.Model, spec: HierarchicalSpec, *, progress: bool = True
+) -> tuple[xr.DataTree, dict[str, float]]:
+    """Sample ``model`` with the backend named in ``spec.sampler``.
+
+    Returns
+    -------
+    (xarray.DataTree, dict)
+        The trace and the seconds spent compiling and sampling.
+    """
+    cfg = spec.sampler
+    t0 = time.perf_counter()
+    if cfg.sampler == "nutpie":
+        import nutpie
+
+        compiled = nutpie.compile_pymc_model(model)
+        t1 = time.perf_counter()
+        idata = nutpie.sample(
+            compiled,
+            draws=cfg.draws,
+            tune=cfg.tune,
+            chains=cfg.chains,
+            cores=cfg.cores,
+            seed=cfg.seed,
+            progress_bar=progress,
+            save_warmup=False,
+            target_accept=cfg.target_accept,
+        )
+        t2 = time.perf_counter()
+        return idata, {"compile": t1 - t0, "sample": t2 - t1}
+    if cfg.sampler == "numpyro":
+        try:
+            import numpyro  # noqa: F401
+        except ImportError:
+            raise EstimationError(
+                "sampler = 'numpyro' but numpyro is not installed; install it with "
+                "`pip install numpyro` or choose --sampler nutpie"
+            ) from None
+    with model:
+        idata = pm.sample(
+            draws=cfg.draws,
+            tune=cfg.tune,
+            chains=cfg.chains,
+            cores=cfg.cores,
+            random_seed=cfg.seed,
+            target_accept=cfg.target_accept,
+            nuts_sampler=cfg.sampler,
+            progressbar=progress,
+            compute_convergence_checks=False,
+        )
+    t2 = time.perf_counter()
+    return idata, {"compile": 0.0, "sample": t2 - t0}
+
+
+def _observed_groups(md: ModelData) -> tuple[xr.Dataset, xr.Dataset]:
+    obs = xr.Dataset({"fdi": ("obs", md.y)}, coords={"obs": np.arange(md.n_rows)})
+    const = xr.Dataset(
+        {
+            "series": ("obs", md.data_frame["series"].to_numpy(dtype=str)),
+            "country": ("obs", md.data_frame["country"].to_numpy(dtype=str)),
+            "year": ("obs", md.data_frame["year"].to_numpy(dtype=np.int64)),
+            "fdi_lag": ("obs", md.ylag),
+        },
+        coords={"obs": np.arange(md.n_rows)},
+    )
+    return obs, const
+
+
+def fit(
+    spec: HierarchicalSpec,
+    panel: PanelData | pd.DataFrame,
+    *,
+    data_sha256: str | None = None,
+    progress: bool = True,
+    log_likelihood: bool = True,
+    predictive: bool = True,
+) -> FitResult:
+    """Fit ``spec`` to ``panel``.
+
+    Parameters
+    ----------
+    spec : HierarchicalSpec
+    panel : PanelData or pandas.DataFrame
+    data_sha256 : str, optional
+        Hash of the data file, recorded in the provenance (the CLI passes the file's).
+    progress : bool
+        Show sampler progress bars.
+    log_likelihood, predictive : bool
+        Compute the pointwise log-likelihood (for LOO) and posterior predictive draws.
+
+    Returns
+    -------
+    FitResult
+
+    Warns
+    -----
+    ConvergenceWarning
+        If any diagnostic fails its threshold; the flag is also stored in the file
+        attributes and in every summary row.
+    """
+    t0 = time.perf_counter()
+    if not isinstance(panel, PanelData):
+        panel = PanelData(panel)
+    md = prepare_data(spec, panel)
+    model = build_model(spec, md)
+    t_build = time.perf_counter() - t0
+    idata, timings = sample_model(model, spec, progress=progress)
+    t1 = time.perf_counter()
+    if log_likelihood:
+        pm.compute_log_likelihood(
+            idata, var_names=["fdi"], model=model, extend_inferencedata=True, progressbar=False
+        )
+    if predictive:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            pp = pm.sample_posterior_predictive(
+                idata,
+                model=model,
+                var_names=["fdi"],
+                random_seed=np.random.default_rng(spec.sampler.seed),
+                progressbar=False,
+            )
+        idata["posterior_predictive"] = xr.DataTree(pp["posterior_predictive"].to_dataset())
+    for grp in _ROW_GROUPS:
+        if grp in idata.children:
+            ds = idata[grp].to_dataset()
+            idata[grp] = xr.DataTree(ds.astype(np.float32))
+    obs, const = _observed_groups(md)
+    idata["observed_data"] = xr.DataTree(obs)
+    idata["constant_data"] = xr.DataTree(const)
+    for grp in ("warmup_posterior", "warmup_sample_stats"):
+        if grp in idata.children:
+            del idata[grp]
+    t_post = time.perf_counter() - t1
+
+    diag = diagnose(idata)
+    rows_sha = frame_sha256(md.data_frame)
+    idata.attrs.update(
+        {
+            "model_type": MODEL_TYPE,
+            "spec_json": spec.to_json(),
+            "spec_hash": spec.model_hash(),
+            "likelihood": spec.likelihood,
+            "seed": spec.sampler.seed,
+            "sampler": spec.sampler.sampler,
+            "data_sha256": data_sha256 or frame_sha256(panel.frame),
+            "likelihood_rows_sha256": rows_sha,
+            "n_obs": md.n_rows,
+            "n_initial": md.n_initial,
+            "n_dropped": md.n_dropped,
+            "reference_year": md.reference_year,
+            "terms": json.dumps(list(md.terms)),
+            "x_mean": json.dumps(dict(zip(md.terms, md.x_mean.tolist(), strict=True))),
+            "x_sd": json.dumps(dict(zip(md.terms, md.x_sd.tolist(), strict=True))),
+            "imputed_terms": json.dumps([b.term for b in md.impute]),
+            "package_versions": json.dumps(_versions()),
+            "created_at": datetime.now(UTC).isoformat(),
+            "seconds_build": t_build,
+            "seconds_compile": timings["compile"],
+            "seconds_sample": timings["sample"],
+            "seconds_postprocess": t_post,
+            **diag.to_attrs(),
+        }
+    )
+    warn_if_not_converged(diag, stacklevel=2)
+    summary = summarize(idata, converged=diag.converged)
+    ppc = (
+        ppc_table(idata, md.data_frame, floor=spec.floor)
+        if "posterior_predictive" in idata.children
+        else pd.DataFrame()
+    )
+    return FitResult(
+        idata=idata,
+        spec=spec,
+        diagnostics=diag,
+        summary=summary,
+        ppc=ppc,
+        timings={"build": t_build, **timings, "postprocess": t_post},
+    )
+
+
+def _encoding(idata: xr.DataTree) -> dict[str, dict[str, dict[str, object]]]:
+    enc: dict[str, dict[str, dict[str, object]]] = {}
+    for node in idata.subtree:
+        if not node.has_data:
+            continue
+        path = node.path
+        enc[path] = {
+            str(v): {"compression": "gzip", "compression_opts": 4}
+            for v, da in node.dataset.data_vars.items()
+            if da.dtype.kind in "fiub"
+        }
+    return enc
+
+
+def write_fit(result: FitResult, out_dir: str | Path) -> Path:
+    """Write ``posterior.nc``, ``summary.csv`` and ``ppc.csv`` to ``out_dir`` atomically.
+
+    Files are written to a temporary sibling directory that then replaces ``out_dir``
+    (the old directory is kept as ``<out_dir>.previous`` until the swap succeeded), so
+    a crash never leaves a half-written result where a good one was.
+    """
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        result.idata.to_netcdf(tmp / "posterior.nc", engine="h5netcdf", encoding=_encoding(
+            result.idata
+        ))
+        result.summary.to_csv(tmp / "summary.csv", index=False)
+        if not result.ppc.empty:
+            result.ppc.to_csv(tmp / "ppc.csv", index=False)
+        (tmp / "diagnostics.json").write_text(
+            json.dumps(result.diagnostics.to_attrs(), indent=2) + "\n", encoding="utf-8"
+        )
+        backup = out.with_name(out.name + ".previous")
+        if out.exists():
+            if backup.exists():
+                shutil.rmtree(backup)
+            os.replace(out, backup)
+        os.replace(tmp, out)
+        if backup.exists():
+            shutil.rmtree(backup)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def load_fit(out_dir: str | Path, *, spec: HierarchicalSpec | None = None) -> xr.DataTree:
+    """Open ``out_dir/posterior.nc``, checking provenance.
+
+    Raises
+    ------
+    ProvenanceError
+        If the file was not written by this package, or ``spec`` is given and its
+        model hash differs from the stored one.
+    """
+    path = Path(out_dir) / "posterior.nc"
+    if not path.is_file():
+        raise ProvenanceError(
+            f"no posterior.nc in '{out_dir}'; expected a directory written by "
+            "`bayes-kfdi fit --out DIR`"
+        )
+    idata = xr.open_datatree(path, engine="h5netcdf")
+    if idata.attrs.get("model_type") != MODEL_TYPE:
+        raise ProvenanceError(
+            f"'{path}' has model_type {idata.attrs.get('model_type')!r}; expected "
+            f"{MODEL_TYPE!r}; it was not written by bayes-kfdi fit"
+        )
+    if spec is not None:
+        stored = spec_from_dict(json.loads(idata.attrs["spec_json"])).model_hash()
+        if stored != spec.model_hash():
+            raise ProvenanceError(
+                f"'{path}' was fitted with spec hash {stored[:12]}, not {spec.model_hash()[:12]}"
+                "; refit with this spec"
+            )
+    return idata

@@ -1,0 +1,92 @@
+"""Log-densities and random generators for the outcome: Normal, Tobit and hurdle.
+
+The Tobit density is written with ``log_ndtr``-style erfc arithmetic rather than through
+``pm.Censored``: it matches ``pm.Censored`` to 1e-5 on this problem and made nutpie about
+1.7x faster per draw in measurements on the project machine (mission notes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytensor.tensor as pt
+
+__all__ = [
+    "AT_FLOOR_TOL",
+    "censored_logp",
+    "censored_random",
+    "hurdle_logp",
+    "hurdle_random",
+    "log_ndtr",
+]
+
+#: An observed outcome within this distance of the floor counts as floor-coded. The
+#: paper's floor log(3) is stored with ~16 digits; CSV round trips keep at least 1e-9.
+AT_FLOOR_TOL = 1e-6
+
+_LOG_HALF = float(np.log(0.5))
+_SQRT_HALF = float(np.sqrt(0.5))
+_LOG_SQRT_2PI = float(0.5 * np.log(2.0 * np.pi))
+
+
+def log_ndtr(z: pt.TensorVariable) -> pt.TensorVariable:
+    """Log of the standard normal CDF, stable in both tails.
+
+    Uses ``log(erfc(-z/sqrt2)/2)`` for ``z > -5`` and the scaled ``erfcx`` form
+    ``log(erfcx(-z/sqrt2)/2) - z^2/2`` in the lower tail, where ``erfc`` underflows.
+    """
+    u = -z * _SQRT_HALF
+    safe_hi = pt.switch(z > -5.0, u, 0.0)
+    safe_lo = pt.switch(z > -5.0, 5.0 * _SQRT_HALF, u)
+    hi = pt.log(pt.erfc(safe_hi)) + _LOG_HALF
+    lo = pt.log(pt.erfcx(safe_lo)) + _LOG_HALF - 0.5 * z**2
+    return pt.switch(z > -5.0, hi, lo)
+
+
+def _normal_logpdf(value, mu, sigma):
+    return -0.5 * ((value - mu) / sigma) ** 2 - pt.log(sigma) - _LOG_SQRT_2PI
+
+
+def censored_logp(value, mu, sigma, floor):
+    """Tobit log-likelihood: ``log Phi((floor - mu)/sigma)`` at the floor, Normal above."""
+    at_floor = value <= floor + AT_FLOOR_TOL
+    return pt.switch(
+        at_floor, log_ndtr((floor - mu) / sigma), _normal_logpdf(value, mu, sigma)
+    )
+
+
+def censored_random(mu, sigma, floor, rng=None, size=None):
+    """Draw ``max(N(mu, sigma), floor)``."""
+    draw = rng.normal(mu, sigma, size=size)
+    return np.maximum(draw, floor)
+
+
+def hurdle_logp(value, mu, sigma, logit_p, floor):
+    """Hurdle log-likelihood.
+
+    ``log(1 - p)`` at the floor; above it ``log p`` plus a Normal(mu, sigma) density
+    truncated to ``(floor, inf)`` (a lognormal flow above the floor).
+    """
+    at_floor = value <= floor + AT_FLOOR_TOL
+    log_p = -pt.softplus(-logit_p)
+    log_1mp = -pt.softplus(logit_p)
+    pos = _normal_logpdf(value, mu, sigma) - log_ndtr((mu - floor) / sigma)
+    return pt.switch(at_floor, log_1mp, log_p + pos)
+
+
+def hurdle_random(mu, sigma, logit_p, floor, rng=None, size=None):
+    """Draw floor with prob ``1 - p``, else a Normal(mu, sigma) truncated above the floor."""
+    from scipy import stats
+
+    mu_b, sig_b, lp_b = np.broadcast_arrays(mu, sigma, logit_p)
+    if size is not None:
+        mu_b = np.broadcast_to(mu_b, size)
+        sig_b = np.broadcast_to(sig_b, size)
+        lp_b = np.broadcast_to(lp_b, size)
+    p = 1.0 / (1.0 + np.exp(-lp_b))
+    positive = rng.uniform(size=mu_b.shape) < p
+    a = (floor - mu_b) / sig_b
+    lower = stats.norm.cdf(a)
+    u = lower + rng.uniform(size=mu_b.shape) * (1.0 - lower)
+    u = np.clip(u, 1e-12, 1 - 1e-12)
+    pos = mu_b + sig_b * stats.norm.ppf(u)
+    return np.where(positive, np.maximum(pos, floor + 2 * AT_FLOOR_TOL), floor)

@@ -1,0 +1,630 @@
+"""Build the PyMC graph of a :class:`HierarchicalSpec` on a panel.
+
+Data preparation (lags, initial conditions, standardisation, imputation grids) happens in
+:func:`prepare_data`, a pure function returning a frozen :class:`ModelData`; the PyMC
+graph is assembled from it in :func:`build_model`.
+
+Centring rule (``centering = "auto"``)
+--------------------------------------
+A group-level effect is parameterised centred when its groups carry, at the median, at
+least :data:`CENTER_MIN_ROWS` dynamic rows with an outcome above the floor, and
+non-centred otherwise. Censored rows carry little information about an effect, so they
+are not counted. On the Korean-shaped panels this makes country effects (six series x
+~26 years per country) centred and country-series effects (mostly floor-coded) non-
+centred; ``benchmarks/bayes_speed.py`` measures the alternatives.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+
+from bayes_kfdi.bayes.likelihoods import (
+    AT_FLOOR_TOL,
+    censored_logp,
+    censored_random,
+    hurdle_logp,
+    hurdle_random,
+)
+from bayes_kfdi.bayes.spec import HierarchicalSpec
+from bayes_kfdi.constants import (
+    COUNTRY,
+    COVARIATES,
+    HOST_COVARIATES,
+    OUTCOME,
+    SECTOR_OF_SERIES,
+    SERIES,
+    YEAR,
+)
+from bayes_kfdi.data.panel import PanelData
+from bayes_kfdi.exceptions import DataError, MissingValueWarning, SpecificationError
+
+__all__ = ["ModelData", "prepare_data", "build_model", "CENTER_MIN_ROWS", "YEAR_SCALE"]
+
+#: Median uncensored rows per group at or above which "auto" centring picks centred.
+#: Centred effects mix well when the likelihood pins each group down (Betancourt and
+#: Girolami 2015); twenty informative rows make the likelihood dominate a unit-scale prior.
+CENTER_MIN_ROWS = 20
+#: Time-trend slopes are parameterised per decade so their scale matches the levels.
+YEAR_SCALE = 10.0
+#: The motive series (``electronics_*``) nest under this sector when both are present.
+NEST_PARENT = "electronics"
+
+
+@dataclass(frozen=True, slots=True)
+class ImputeBlock:
+    """Imputation grid of one covariate (standardised scale).
+
+    Attributes
+    ----------
+    term : str
+    values : (n_cells,) observed standardised values, NaN where missing
+    group : (n_cells,) int group index (country, or sector-country for trade terms)
+    tt : (n_cells,) year offset from the reference year, in decades
+    row_cell : (n_rows,) cell index of each dynamic row
+    n_groups : int
+    """
+
+    term: str
+    values: np.ndarray
+    group: np.ndarray
+    tt: np.ndarray
+    row_cell: np.ndarray
+    n_groups: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModelData:
+    """Arrays the PyMC model is built from; every per-row array has ``n_rows`` entries.
+
+    Attributes
+    ----------
+    y : (n,) outcome of dynamic rows (rows whose previous year is observed)
+    ylag : (n,) observed, floor-coded outcome in the previous year
+    at_floor : (n,) bool, outcome at the floor
+    series_idx, country_idx, unit_idx, year_idx : (n,) int codes
+    X : (n, K) standardised covariates, NaN where missing (filled by imputation)
+    x_mean, x_sd : (K,) original-scale mean and sd used for standardisation
+    tt : (n,) (year - reference_year) / YEAR_SCALE
+    y0 : (U,) first observed outcome of each unit (initial condition)
+    y0_floor : (U,) bool, initial outcome at the floor
+    xbar : (U, K) within-unit means of the standardised covariates (0 if none observed)
+    xtrend : (U, K) within-unit OLS time slopes of the standardised covariates, per decade
+        (0 if fewer than three observed years)
+    unit_series : (U,) series code of each unit
+    parent : (S,) index of the series each series' slopes shrink toward, -1 for none
+    series, countries, years, terms, units : coordinate labels
+    reference_year : float, the average year at which ``beta`` is reported
+    impute : tuple of ImputeBlock
+    n_initial : int, rows used only as initial conditions
+    n_dropped : int, rows dropped (missing outcome, gap without lag, complete-case)
+    data_frame : the dynamic rows (series, country, year, fdi) for output alignment
+    """
+
+    y: np.ndarray
+    ylag: np.ndarray
+    at_floor: np.ndarray
+    series_idx: np.ndarray
+    country_idx: np.ndarray
+    unit_idx: np.ndarray
+    year_idx: np.ndarray
+    X: np.ndarray
+    x_mean: np.ndarray
+    x_sd: np.ndarray
+    tt: np.ndarray
+    y0: np.ndarray
+    y0_floor: np.ndarray
+    xbar: np.ndarray
+    xtrend: np.ndarray
+    unit_series: np.ndarray
+    parent: np.ndarray
+    series: tuple[str, ...]
+    countries: tuple[str, ...]
+    years: tuple[int, ...]
+    terms: tuple[str, ...]
+    units: tuple[str, ...]
+    reference_year: float
+    impute: tuple[ImputeBlock, ...]
+    n_initial: int
+    n_dropped: int
+    data_frame: pd.DataFrame
+
+    @property
+    def n_rows(self) -> int:
+        """Number of dynamic rows entering the likelihood."""
+        return int(self.y.shape[0])
+
+
+def _resolve_terms(spec: HierarchicalSpec, frame: pd.DataFrame) -> tuple[str, ...]:
+    if spec.terms is not None:
+        absent = [t for t in spec.terms if t not in frame.columns]
+        if absent:
+            raise SpecificationError(
+                f"model.terms lists {absent} but the panel has no such column(s); columns "
+                f"seen: {list(frame.columns)}; set terms = \"auto\" or remove them"
+            )
+        return spec.terms
+    terms = []
+    for c in COVARIATES:
+        if c not in frame.columns:
+            continue
+        v = frame[c].dropna()
+        if v.size < 2 or float(v.std()) == 0.0:
+            warnings.warn(
+                f"covariate '{c}' has {v.size} observed values and no variation; "
+                "it is left out of the model",
+                MissingValueWarning,
+                stacklevel=3,
+            )
+            continue
+        terms.append(c)
+    return tuple(terms)
+
+
+def _group_key(term: str, frame: pd.DataFrame) -> pd.Series:
+    """Imputation group: the host country for host covariates, sector-country otherwise."""
+    if term in HOST_COVARIATES:
+        return frame[COUNTRY].astype(str)
+    sector = frame[SERIES].map(lambda s: SECTOR_OF_SERIES.get(s, s))
+    return sector.astype(str) + "|" + frame[COUNTRY].astype(str)
+
+
+def _unit_trends(
+    X: np.ndarray, year: np.ndarray, units: np.ndarray, terms: tuple[str, ...]
+) -> pd.DataFrame:
+    """Per-unit OLS slope of each covariate on time (per decade), on observed values."""
+    out = {}
+    t = year / YEAR_SCALE
+    for k, term in enumerate(terms):
+        ok = ~np.isnan(X[:, k])
+        df = pd.DataFrame({"u": units[ok], "t": t[ok], "x": X[ok, k]})
+        g = df.groupby("u", sort=True)
+        tc = df["t"] - g["t"].transform("mean")
+        xc = df["x"] - g["x"].transform("mean")
+        num = (tc * xc).groupby(df["u"]).sum()
+        den = (tc * tc).groupby(df["u"]).sum()
+        n = g.size()
+        slope = (num / den.where(den > 0)).where(n >= 3)
+        out[term] = slope
+    return pd.DataFrame(out)
+
+
+def prepare_data(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame) -> ModelData:
+    """Turn a canonical panel into model arrays.
+
+    Parameters
+    ----------
+    spec : HierarchicalSpec
+    panel : PanelData or pandas.DataFrame
+        Canonical long panel (``series, country, year, fdi`` plus covariates).
+
+    Returns
+    -------
+    ModelData
+
+    Notes
+    -----
+    - The regressor ``y[t-1]`` is the *observed*, floor-coded value: the lagged outcome
+      is data, so a floor-coded lag enters at the floor value, as in the paper's GMM.
+    - A row enters the dynamic likelihood only if the unit's previous calendar year is
+      observed. A unit's first row is its initial condition (``y0``); a row after a gap
+      has no lag and is dropped from the likelihood (counted in ``n_dropped``).
+    - Covariates are standardised with the mean and sd of their observed values; slopes
+      are reported back on the original scale by dividing by that sd.
+    """
+    if not isinstance(panel, PanelData):
+        panel = PanelData(panel)
+    frame = panel.frame
+    for col in (SERIES, COUNTRY, YEAR, OUTCOME):
+        if col not in frame.columns:
+            raise DataError(f"the panel has no '{col}' column; expected the canonical layout")
+    n_all = len(frame)
+    miss_y = frame[OUTCOME].isna()
+    if miss_y.any():
+        warnings.warn(
+            f"{int(miss_y.sum())} rows have no outcome and are dropped; the next year of "
+            "those units has no lag and starts a new spell",
+            MissingValueWarning,
+            stacklevel=2,
+        )
+        frame = frame.loc[~miss_y].reset_index(drop=True)
+    terms = _resolve_terms(spec, frame)
+    pd_clean = PanelData(frame)
+    frame = pd_clean.frame
+    frame["_ylag"] = pd_clean.lag(OUTCOME).to_numpy()
+    frame["_unit"] = frame[SERIES] + "|" + frame[COUNTRY]
+    first = frame.groupby("_unit", sort=False)[YEAR].transform("min") == frame[YEAR]
+    n_initial = int(first.sum())
+
+    # standardisation uses every observed value of the panel
+    x_mean = np.array([frame[t].mean() for t in terms], dtype=float)
+    x_sd = np.array([frame[t].std() for t in terms], dtype=float)
+    if np.any(~np.isfinite(x_sd)) or np.any(x_sd <= 0):
+        bad = [t for t, s in zip(terms, x_sd, strict=True) if not (s > 0)]
+        raise DataError(f"covariate(s) {bad} have no variation; drop them from model.terms")
+    Xall = (frame[list(terms)].to_numpy(dtype=float) - x_mean) / x_sd if terms else np.zeros(
+        (len(frame), 0)
+    )
+
+    # Mundlak-Chamberlain unit means over all of the unit's observed rows
+    units_all = frame["_unit"].to_numpy()
+    xbar_frame = pd.DataFrame(Xall, columns=list(terms)).groupby(units_all, sort=True).mean()
+    xtrend_frame = _unit_trends(Xall, frame[YEAR].to_numpy(dtype=float), units_all, terms)
+
+    dyn = frame["_ylag"].notna().to_numpy()
+    if spec.missing == "complete_case" and terms:
+        cc = ~np.isnan(Xall).any(axis=1)
+        n_cc = int((dyn & ~cc).sum())
+        if n_cc:
+            warnings.warn(
+                f"complete-case: {n_cc} dynamic rows with a missing covariate are dropped",
+                MissingValueWarning,
+                stacklevel=2,
+            )
+        dyn = dyn & cc
+    if dyn.sum() < 2:
+        raise DataError(
+            f"only {int(dyn.sum())} rows have an observed previous-year outcome; a dynamic "
+            "panel needs consecutive years per unit; check the year column and gaps"
+        )
+    d = frame.loc[dyn].reset_index(drop=True)
+    X = Xall[dyn]
+
+    series = tuple(sorted(d[SERIES].unique()))
+    countries = tuple(sorted(d[COUNTRY].unique()))
+    years = tuple(int(y) for y in sorted(d[YEAR].unique()))
+    units = tuple(sorted(d["_unit"].unique()))
+    s_code = {s: i for i, s in enumerate(series)}
+    c_code = {c: i for i, c in enumerate(countries)}
+    y_code = {y: i for i, y in enumerate(years)}
+    u_code = {u: i for i, u in enumerate(units)}
+    reference_year = float(np.mean(years))
+    tt = (d[YEAR].to_numpy(dtype=float) - reference_year) / YEAR_SCALE
+
+    init = frame.loc[first.to_numpy()].set_index("_unit")
+    y0 = init[OUTCOME].reindex(list(units)).to_numpy(dtype=float)
+    y0_floor = y0 <= spec.floor + AT_FLOOR_TOL
+    xbar = xbar_frame.reindex(list(units)).fillna(0.0).to_numpy(dtype=float)
+    xtrend = xtrend_frame.reindex(list(units)).fillna(0.0).to_numpy(dtype=float)
+    unit_series = np.array([s_code[u.split("|", 1)[0]] for u in units], dtype=np.int64)
+
+    parent = np.full(len(series), -1, dtype=np.int64)
+    if spec.nest_motives and spec.slopes == "partial" and NEST_PARENT in s_code:
+        for s, i in s_code.items():
+            if s.startswith(NEST_PARENT + "_"):
+                parent[i] = s_code[NEST_PARENT]
+
+    blocks = []
+    if spec.missing == "impute":
+        for k, term in enumerate(terms):
+            if not np.isnan(X[:, k]).any():
+                continue
+            grp = _group_key(term, d).to_numpy()
+            cell = pd.Series(grp).astype(str) + "#" + d[YEAR].astype(str).to_numpy()
+            codes, uniq = pd.factorize(cell, sort=True)
+            vals = pd.Series(X[:, k]).groupby(codes).first().to_numpy()
+            cell_grp = np.array([u.split("#")[0] for u in uniq])
+            g_codes, g_uniq = pd.factorize(cell_grp, sort=True)
+            cell_year = np.array([float(u.split("#")[1]) for u in uniq])
+            blocks.append(
+                ImputeBlock(
+                    term=term,
+                    values=vals,
+                    group=g_codes.astype(np.int64),
+                    tt=(cell_year - reference_year) / YEAR_SCALE,
+                    row_cell=codes.astype(np.int64),
+                    n_groups=len(g_uniq),
+                )
+            )
+    return ModelData(
+        y=d[OUTCOME].to_numpy(dtype=float),
+        ylag=d["_ylag"].to_numpy(dtype=float),
+        at_floor=d[OUTCOME].to_numpy(dtype=float) <= spec.floor + AT_FLOOR_TOL,
+        series_idx=d[SERIES].map(s_code).to_numpy(dtype=np.int64),
+        country_idx=d[COUNTRY].map(c_code).to_numpy(dtype=np.int64),
+        unit_idx=d["_unit"].map(u_code).to_numpy(dtype=np.int64),
+        year_idx=d[YEAR].map(y_code).to_numpy(dtype=np.int64),
+        X=X,
+        x_mean=x_mean,
+        x_sd=x_sd,
+        tt=tt,
+        y0=y0,
+        y0_floor=y0_floor,
+        xbar=xbar,
+        xtrend=xtrend,
+        unit_series=unit_series,
+        parent=parent,
+        series=series,
+        countries=countries,
+        years=years,
+        terms=tuple(terms),
+        units=units,
+        reference_year=reference_year,
+        impute=tuple(blocks),
+        n_initial=n_initial,
+        n_dropped=int(n_all - dyn.sum() - n_initial),
+        data_frame=d[[SERIES, COUNTRY, YEAR, OUTCOME]].copy(),
+    )
+
+
+def _centered(spec: HierarchicalSpec, level: str, rows_per_group: np.ndarray) -> bool:
+    choice = spec.centering[level]
+    if choice == "auto":
+        return bool(rows_per_group.size) and float(np.median(rows_per_group)) >= CENTER_MIN_ROWS
+    return choice == "centered"
+
+
+def _effect(name, sigma, dims, centered, shape):
+    """A zero-mean group effect with scale ``sigma``, centred or non-centred."""
+    if centered:
+        return pm.Normal(name, 0.0, sigma, dims=dims)
+    z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=dims)
+    return pm.Deterministic(name, z * sigma, dims=dims)
+
+
+def _pooled_slopes(name, md, prior_sd, tau_sd, centered, spec, dims):
+    """Slopes (S, K): series partially pooled toward a term mean, motives toward their parent.
+
+    Returns the (S, K) tensor on the standardised scale.
+    """
+    S = len(md.series)
+    term_dim = dims[1]
+    if spec.slopes == "unpooled":
+        return pm.Normal(f"{name}_std", 0.0, 2.0 * prior_sd, dims=dims)
+    mu = pm.Normal(f"{name}_mu", 0.0, prior_sd, dims=term_dim)
+    tau = pm.HalfNormal(f"{name}_tau", tau_sd, dims=term_dim)
+    is_child = md.parent >= 0
+    if not is_child.any():
+        if centered:
+            return pm.Normal(f"{name}_std", mu, tau, dims=dims)
+        z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=dims)
+        return mu + tau * z
+    tau_child = pm.HalfNormal(f"{name}_tau_motive", tau_sd, dims=term_dim)
+    z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=dims)
+    root = mu + tau * z
+    par = np.where(is_child, md.parent, np.arange(S))
+    child = root[par] + tau_child * z
+    return pt.where(is_child[:, None], child, root)
+
+
+def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelData) -> pm.Model:
+    """Build the PyMC model of ``spec`` on ``panel``.
+
+    Parameters
+    ----------
+    spec : HierarchicalSpec
+    panel : PanelData, pandas.DataFrame or ModelData
+
+    Returns
+    -------
+    pymc.Model
+        Dims ``series, country, year, term, obs, unit``. Variables reported by the
+        summary: ``rho`` (series), ``beta`` (series, term) on the original covariate
+        scale at the reference (average) year, ``beta_trend`` (series, tv_term) per year,
+        ``beta_t`` (series, tv_term, year), ``sigma`` (series). ``model.md`` holds the
+        :class:`ModelData`.
+    """
+    md = panel if isinstance(panel, ModelData) else prepare_data(spec, panel)
+    K = len(md.terms)
+    S = len(md.series)
+    tv = {t: f for t, f in spec.time_varying.items() if t in md.terms and f != "constant"}
+    tv_terms = tuple(t for t in md.terms if t in tv)
+    lin_terms = tuple(t for t in tv_terms if tv[t] == "linear")
+    rw_terms = tuple(t for t in tv_terms if tv[t] == "rw")
+    coords = {
+        "series": list(md.series),
+        "country": list(md.countries),
+        "year": list(md.years),
+        "term": list(md.terms),
+        "obs": np.arange(md.n_rows),
+        "unit": list(md.units),
+    }
+    if tv_terms:
+        coords["tv_term"] = list(tv_terms)
+    if lin_terms:
+        coords["lin_term"] = list(lin_terms)
+    if rw_terms:
+        coords["rw_term"] = list(rw_terms)
+
+    pr = spec.priors
+    y_sd = float(np.std(md.y)) or 1.0
+    y_mean = float(np.mean(md.y))
+    ylag_c = md.ylag - y_mean
+    informative = ~md.at_floor
+    rows_country = np.bincount(md.country_idx[informative], minlength=len(md.countries))
+    rows_unit = np.bincount(md.unit_idx[informative], minlength=len(md.units))
+    s_i = md.series_idx
+
+    with pm.Model(coords=coords) as model:
+        # ---- covariates, with imputation of missing cells
+        X = pt.as_tensor_variable(np.nan_to_num(md.X)) if K else None
+        for blk in md.impute:
+            k = md.terms.index(blk.term)
+            miss = np.flatnonzero(np.isnan(blk.values))
+            obs = np.flatnonzero(~np.isnan(blk.values))
+            i_mu = pm.Normal(f"impute_{blk.term}_mu", 0.0, 1.0)
+            i_tau = pm.HalfNormal(f"impute_{blk.term}_tau", 1.0)
+            i_slope_tau = pm.HalfNormal(f"impute_{blk.term}_trend_tau", 0.5)
+            i_sigma = pm.HalfNormal(f"impute_{blk.term}_sigma", 0.5)
+            # Centred: each group's level and trend are pinned down by its own observed
+            # cells (covariates are smooth in time), the regime where centring mixes best.
+            a_g = pm.Normal(f"impute_{blk.term}_level", i_mu, i_tau, shape=blk.n_groups)
+            b_g = pm.Normal(f"impute_{blk.term}_trend", 0.0, i_slope_tau, shape=blk.n_groups)
+            cell_mu = a_g[blk.group] + b_g[blk.group] * blk.tt
+            pm.Normal(
+                f"impute_{blk.term}_observed",
+                cell_mu[obs],
+                i_sigma,
+                observed=blk.values[obs],
+            )
+            x_miss = pm.Normal(
+                f"impute_{blk.term}_missing", cell_mu[miss], i_sigma, shape=len(miss)
+            )
+            grid = pt.set_subtensor(
+                pt.as_tensor_variable(np.nan_to_num(blk.values))[miss], x_miss
+            )
+            X = pt.set_subtensor(X[:, k], grid[blk.row_cell])
+
+        # ---- dynamics
+        rho_mu = pm.Normal("rho_mu", pr.rho_mu, pr.rho_sd)
+        if S > 1:
+            rho_tau = pm.HalfNormal("rho_tau", pr.rho_tau)
+            rho_z = pm.Normal("rho_z", 0.0, 1.0, dims="series")
+            rho = pm.Deterministic("rho", rho_mu + rho_tau * rho_z, dims="series")
+        else:
+            rho = pm.Deterministic("rho", pt.stack([rho_mu]), dims="series")
+        alpha = pm.Normal("alpha", y_mean, 2.0 * y_sd, dims="series")
+        # A series-specific linear time trend: without it a slope interacted with time
+        # depends on the covariate's origin (the standardisation), and trending
+        # covariates absorb any common trend in the outcome.
+        alpha_trend = pm.Normal("alpha_trend", 0.0, pr.trend_sd * y_sd, dims="series")
+        sigma = pm.HalfNormal("sigma", pr.sigma * y_sd * 2.0, dims="series")
+
+        # ---- slopes (standardised scale, at the reference year)
+        eta = alpha[s_i] + alpha_trend[s_i] * md.tt + rho[s_i] * ylag_c
+        if K:
+            beta_std = _pooled_slopes(
+                "beta",
+                md,
+                pr.beta_sd * y_sd,
+                pr.beta_tau * y_sd,
+                _centered(spec, "slopes", np.array([md.n_rows / max(S, 1)])),
+                spec,
+                ("series", "term"),
+            )
+            pm.Deterministic("beta", beta_std / md.x_sd, dims=("series", "term"))
+            B = beta_std[s_i]
+            if lin_terms:
+                lin_idx = [md.terms.index(t) for t in lin_terms]
+                trend_std = _pooled_slopes(
+                    "trend",
+                    md,
+                    pr.trend_sd * y_sd,
+                    pr.beta_tau * y_sd,
+                    False,
+                    spec,
+                    ("series", "lin_term"),
+                )
+                full = pt.zeros((S, K))
+                full = pt.set_subtensor(full[:, lin_idx], trend_std)
+                B = B + full[s_i] * md.tt[:, None]
+            if rw_terms:
+                rw_idx = [md.terms.index(t) for t in rw_terms]
+                rw_sigma = pm.HalfNormal("rw_sigma", 0.1 * y_sd, dims="rw_term")
+                innov = pm.Normal("rw_innov", 0.0, 1.0, dims=("series", "rw_term", "year"))
+                path = pt.cumsum(innov * rw_sigma[None, :, None], axis=2)
+                path = path - path.mean(axis=2, keepdims=True)
+                fullrw = pt.zeros((S, K, len(md.years)))
+                fullrw = pt.set_subtensor(fullrw[:, rw_idx, :], path)
+                B = B + fullrw[s_i, :, md.year_idx]
+            eta = eta + (B * X).sum(axis=1)
+            if tv_terms:
+                tv_idx = [md.terms.index(t) for t in tv_terms]
+                years_tt = (np.asarray(md.years, dtype=float) - md.reference_year) / YEAR_SCALE
+                bt = pt.repeat(beta_std[:, tv_idx][:, :, None], len(md.years), axis=2)
+                trend_out = pt.zeros((S, len(tv_terms)))
+                if lin_terms:
+                    pos = [tv_terms.index(t) for t in lin_terms]
+                    bt = pt.set_subtensor(
+                        bt[:, pos, :], bt[:, pos, :] + trend_std[:, :, None] * years_tt
+                    )
+                    trend_out = pt.set_subtensor(trend_out[:, pos], trend_std)
+                if rw_terms:
+                    pos = [tv_terms.index(t) for t in rw_terms]
+                    bt = pt.set_subtensor(bt[:, pos, :], bt[:, pos, :] + path)
+                sd_tv = md.x_sd[tv_idx]
+                pm.Deterministic(
+                    "beta_trend",
+                    trend_out / sd_tv / YEAR_SCALE,
+                    dims=("series", "tv_term"),
+                )
+                pm.Deterministic(
+                    "beta_t", bt / sd_tv[None, :, None], dims=("series", "tv_term", "year")
+                )
+
+        # ---- country effects shared by series, plus country-series deviations
+        if len(md.countries) > 1:
+            tau_c = pm.HalfNormal("tau_country", pr.effect_tau * y_sd)
+            u_c = _effect(
+                "u_country",
+                tau_c,
+                "country",
+                _centered(spec, "country", rows_country),
+                len(md.countries),
+            )
+            eta = eta + u_c[md.country_idx]
+        tau_u = pm.HalfNormal("tau_unit", pr.effect_tau * y_sd, dims="series")
+        u_u = _effect(
+            "u_unit",
+            tau_u[md.unit_series],
+            "unit",
+            _centered(spec, "unit", rows_unit),
+            len(md.units),
+        )
+        unit_eff = u_u
+        if spec.initial_conditions == "wooldridge":
+            # Wooldridge (2005): the unit effect's mean depends on y_i0 and on the
+            # within-unit covariate means (Mundlak 1978; Chamberlain 1984).
+            y0c = md.y0 - y_mean
+            gamma = pm.Normal("gamma_y0", 0.0, 1.0, dims="series")
+            gamma_f = pm.Normal("gamma_y0_floor", 0.0, y_sd, dims="series")
+            ic = gamma[md.unit_series] * y0c + gamma_f[md.unit_series] * md.y0_floor
+            if K:
+                # Chamberlain's projection on the covariate history, restricted to its
+                # within-unit mean and linear time trend.
+                delta = pm.Normal("delta_xbar", 0.0, pr.beta_sd * y_sd, dims=("series", "term"))
+                delta_t = pm.Normal(
+                    "delta_xtrend", 0.0, pr.beta_sd * y_sd, dims=("series", "term")
+                )
+                ic = ic + (delta[md.unit_series] * md.xbar).sum(axis=1)
+                ic = ic + (delta_t[md.unit_series] * md.xtrend).sum(axis=1)
+            unit_eff = unit_eff + ic
+        eta = eta + unit_eff[md.unit_idx]
+
+        # ---- likelihood
+        sig_i = sigma[s_i]
+        floor = float(spec.floor)
+        if spec.likelihood == "normal":
+            pm.Normal("fdi", eta, sig_i, observed=md.y, dims="obs")
+        elif spec.likelihood == "censored":
+            pm.CustomDist(
+                "fdi",
+                eta,
+                sig_i,
+                floor,
+                logp=censored_logp,
+                random=censored_random,
+                observed=md.y,
+                dims="obs",
+            )
+        else:
+            h_alpha = pm.Normal("hurdle_alpha", 0.0, 2.0, dims="series")
+            h_lag = pm.Normal("hurdle_lag_floor", 0.0, 2.0, dims="series")
+            h_rho = pm.Normal("hurdle_rho", 0.0, 1.0, dims="series")
+            logit_p = (
+                h_alpha[s_i]
+                + h_lag[s_i] * (md.ylag <= floor + AT_FLOOR_TOL)
+                + h_rho[s_i] * ylag_c / y_sd
+            )
+            if K:
+                h_beta = pm.Normal("hurdle_beta_std", 0.0, 1.0, dims=("series", "term"))
+                pm.Deterministic("beta_hurdle", h_beta / md.x_sd, dims=("series", "term"))
+                logit_p = logit_p + (h_beta[s_i] * X).sum(axis=1)
+            pm.CustomDist(
+                "fdi",
+                eta,
+                sig_i,
+                logit_p,
+                floor,
+                logp=hurdle_logp,
+                random=hurdle_random,
+                observed=md.y,
+                dims="obs",
+            )
+    model.md = md  # type: ignore[attr-defined]
+    return model
