@@ -250,6 +250,39 @@ def compare_cmd(
     console.print(_frame_table(table, "ELPD-LOO comparison (higher elpd is better)"))
 
 
+@app.command("reproduce")
+def reproduce_cmd(
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Panel file; default: data/korea_semisynthetic.csv."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Report directory; default: reports/example.")
+    ] = None,
+    quick: Annotated[bool, typer.Option("--quick", help="Smoke run: short chains.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing report directory.")
+    ] = False,
+    spec: Annotated[
+        Path | None,
+        typer.Option("--spec", help="Bayesian model spec; default: models/hierarchical.toml."),
+    ] = None,
+    hypotheses: Annotated[
+        Path | None,
+        typer.Option("--hypotheses", help="Hypotheses spec; default: models/hypotheses.toml."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Sampler seed.")] = None,
+) -> None:
+    """Main job: data check, GMM, Bayesian fit, comparison, HTML + Markdown report."""
+    from bayes_kfdi.report.pipeline import reproduce
+
+    res = reproduce(data, out, quick=quick, overwrite=overwrite, spec=spec, seed=seed,
+                    hypotheses=hypotheses, console=err_console)
+    for step in res.steps:
+        console.print(f"{step.name}: {step.status} ({step.seconds:.1f} s)", markup=False)
+    console.print(f"wrote {res.html} and {res.markdown} in {res.seconds:.1f} s", markup=False)
+
+
 def main() -> None:
     """Console-script entry point with user-error handling."""
     debug = "--debug" in sys.argv[1:]

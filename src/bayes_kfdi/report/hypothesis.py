@@ -493,20 +493,45 @@ def psense_status(tree: xr.DataTree | None) -> str:
     return ""
 
 
-def _psense(tree: xr.DataTree, draws: np.ndarray, settings: HypothesisSettings) -> tuple[float, float, str]:
-    status = psense_status(tree)
-    if status:
-        return math.nan, math.nan, f"not available: {status}"
+def _psense_groups(tree: xr.DataTree | None) -> dict[str, xr.Dataset] | None:
+    """Log prior and log likelihood summed to one (chain, draw) total each.
+
+    arviz-stats power-scales the *sum* of each group over all variables and dims, so
+    summing first gives the same weights while avoiding its stacking of every variable's
+    dims into one array (which fails beyond 32 distinct dims in large models).
+    """
+    if psense_status(tree):
+        return None
+    assert tree is not None
+
+    def total(ds: xr.Dataset) -> xr.Dataset:
+        parts = [
+            da.sum(dim=[d for d in da.dims if d not in ("chain", "draw")])
+            for da in ds.data_vars.values()
+        ]
+        return xr.Dataset({"total": sum(parts[1:], parts[0]).transpose("chain", "draw")})
+
+    return {
+        "log_prior": total(tree["log_prior"].to_dataset()),
+        "log_likelihood": total(tree["log_likelihood"].to_dataset()),
+    }
+
+
+def _psense(
+    tree: xr.DataTree,
+    groups: dict[str, xr.Dataset] | None,
+    draws: np.ndarray,
+    settings: HypothesisSettings,
+) -> tuple[float, float, str]:
+    if groups is None:
+        return math.nan, math.nan, f"not available: {psense_status(tree)}"
     post = tree["posterior"]
-    ds = xr.Dataset(
-        {"q": (("chain", "draw"), draws)},
-        coords={"chain": post["chain"].values, "draw": post["draw"].values},
-    )
+    coords = {"chain": post["chain"].values, "draw": post["draw"].values}
     small = xr.DataTree.from_dict(
         {
-            "posterior": ds,
-            "log_prior": tree["log_prior"].to_dataset(),
-            "log_likelihood": tree["log_likelihood"].to_dataset(),
+            "posterior": xr.Dataset({"q": (("chain", "draw"), draws)}, coords=coords),
+            "log_prior": groups["log_prior"].assign_coords(coords),
+            "log_likelihood": groups["log_likelihood"].assign_coords(coords),
         }
     )
     prior = float(azs.psense(small, var_names=["q"], group="prior")["q"].item())
@@ -522,7 +547,11 @@ def _psense(tree: xr.DataTree, draws: np.ndarray, settings: HypothesisSettings) 
 
 
 def _bayes_row(
-    inputs: RunInputs, claim: Claim, series: str, settings: HypothesisSettings
+    inputs: RunInputs,
+    claim: Claim,
+    series: str,
+    settings: HypothesisSettings,
+    groups: dict[str, xr.Dataset] | None,
 ) -> tuple[dict[str, Any], np.ndarray | None]:
     lo, hi = _rope_for(claim, settings)
     row: dict[str, Any] = {"rope_low": lo, "rope_high": hi}
@@ -554,7 +583,7 @@ def _bayes_row(
         rope_decision = "HDI outside ROPE"
     else:
         rope_decision = "HDI overlaps ROPE"
-    prior_s, lik_s, diag = _psense(inputs.posterior, draws, settings)
+    prior_s, lik_s, diag = _psense(inputs.posterior, groups, draws, settings)
     thr = settings.prob_threshold
     if rope_decision == "HDI inside ROPE":
         verdict = "practically zero"
@@ -577,7 +606,10 @@ def _gmm_row(
 ) -> dict[str, Any]:
     found = gmm_lookup(inputs, series, claim.term, claim.component)
     if found is None:
-        return {"gmm_verdict": "not available", "gmm_equation": ""}
+        failed = [f"{k} ({v})" for k, v in inputs.gmm_failures.items()
+                  if k.split(".")[0] == series]
+        why = f": estimation failed for {'; '.join(failed)}" if failed else ""
+        return {"gmm_verdict": f"not available{why}", "gmm_equation": ""}
     eq, name = found
     coef = float(eq.result["coef"][name])
     se_raw = eq.result.get("se", {}).get(name)
@@ -697,6 +729,7 @@ def evaluate_hypothesis(
     """
     rows: list[dict[str, Any]] = []
     signed: list[np.ndarray] = []
+    groups = _psense_groups(inputs.posterior) if inputs.has_bayes else None
     for claim in hypothesis.claims:
         for series in claim.series:
             row: dict[str, Any] = {
@@ -707,7 +740,7 @@ def evaluate_hypothesis(
                 "component": claim.component,
                 "direction": claim.direction,
             }
-            brow, s = _bayes_row(inputs, claim, series, settings)
+            brow, s = _bayes_row(inputs, claim, series, settings, groups)
             row.update(brow)
             if s is not None:
                 signed.append(s)

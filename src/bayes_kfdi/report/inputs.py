@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,12 +39,14 @@ __all__ = [
     "load_run",
     "slope_draws",
     "slope_path",
+    "observation_series",
     "gmm_coef_names",
     "gmm_lookup",
     "SUMMARY_FILE",
     "POSTERIOR_FILE",
     "GMM_DIR",
     "DATA_CHECK_FILE",
+    "GMM_FAILURES_FILE",
 ]
 
 Component = Literal["level", "trend"]
@@ -53,6 +55,7 @@ SUMMARY_FILE = "summary.csv"
 POSTERIOR_FILE = "posterior.nc"
 GMM_DIR = "gmm"
 DATA_CHECK_FILE = "data_check.json"
+GMM_FAILURES_FILE = "gmm_failures.json"
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "parameter",
     "series",
@@ -122,6 +125,9 @@ class RunInputs:
         Every GMM equation found, sorted by series then variant.
     data_check : Mapping[str, Any]
         ``data_check.json`` (empty mapping when absent).
+    gmm_failures : Mapping[str, str]
+        ``gmm_failures.json``: equation file name -> error message, for equations the
+        GMM step could not estimate (empty when absent).
     """
 
     run_dir: Path
@@ -129,6 +135,7 @@ class RunInputs:
     posterior: xr.DataTree | None
     gmm: tuple[GmmEquation, ...]
     data_check: Mapping[str, Any]
+    gmm_failures: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def has_bayes(self) -> bool:
@@ -213,13 +220,15 @@ def load_run(run_dir: str | Path) -> RunInputs:
     gmm = _read_gmm(run_dir / GMM_DIR)
     check_path = run_dir / DATA_CHECK_FILE
     data_check = json.loads(check_path.read_text(encoding="utf-8")) if check_path.is_file() else {}
+    fail_path = run_dir / GMM_FAILURES_FILE
+    failures = json.loads(fail_path.read_text(encoding="utf-8")) if fail_path.is_file() else {}
     if summary is None and posterior is None and not gmm:
         raise DataError(
             f"run directory {run_dir} holds no {SUMMARY_FILE}, {POSTERIOR_FILE} or "
             f"{GMM_DIR}/*.json; expected the outputs of `bayes-kfdi fit` and the GMM step; "
             "run them first"
         )
-    inputs = RunInputs(run_dir, summary, posterior, gmm, data_check)
+    inputs = RunInputs(run_dir, summary, posterior, gmm, data_check, failures)
     if inputs.has_bayes:
         _check_summary_matches(inputs)
     return inputs
@@ -387,4 +396,20 @@ def gmm_lookup(
         for name in names:
             if name in eq.result.get("coef", {}) and eq.result["coef"][name] is not None:
                 return eq, name
+    return None
+
+
+def observation_series(tree: xr.DataTree, obs_dim: str) -> np.ndarray | None:
+    """The series of each observation along ``obs_dim``, or None if not recorded.
+
+    Looked up as a ``series`` coordinate of ``observed_data`` first, then as a
+    ``series`` variable of ``constant_data`` (where ``bayes_kfdi.bayes.fit`` stores it).
+    """
+    obs = tree["observed_data"]
+    if "series" in obs.coords and obs["series"].dims == (obs_dim,):
+        return np.asarray(obs["series"].values).astype(str)
+    if "constant_data" in tree.children:
+        const = tree["constant_data"]
+        if "series" in const.variables and const["series"].dims == (obs_dim,):
+            return np.asarray(const["series"].values).astype(str)
     return None

@@ -14,6 +14,8 @@ import io
 import json
 import math
 import os
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +28,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from bayes_kfdi import __version__
+from bayes_kfdi.exceptions import OutputExistsError
 from bayes_kfdi.report import figures, tables
 from bayes_kfdi.report.hypothesis import (
     HypothesisResult,
@@ -38,6 +41,11 @@ from bayes_kfdi.report.inputs import RunInputs, load_run, slope_path
 __all__ = [
     "ReportPaths",
     "render_report",
+    "write_report",
+    "write_table",
+    "make_build_dir",
+    "publish_dir",
+    "discard_dir",
     "report_context",
     "write_json",
     "format_number",
@@ -52,6 +60,7 @@ MARKDOWN_NAME = "report.md"
 FIGURE_DIR = "figures"
 #: Figure resolution: 100 dpi keeps the self-contained HTML well under 2 MB.
 FIGURE_DPI = 100
+DEFAULT_TITLE = "Korean outward FDI: Bayesian models vs system GMM"
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +223,7 @@ def report_context(
         "loo_note": loo_note,
         "psense_note": psense_status(inputs.posterior),
         "gmm_diag": _records(tables.gmm_diagnostics_table(inputs)),
+        "gmm_failures": dict(inputs.gmm_failures),
         "data_check": dict(inputs.data_check),
         "has_bayes": inputs.has_bayes,
         "has_gmm": bool(inputs.gmm),
@@ -241,25 +251,27 @@ def write_json(path: str | Path, obj: Mapping[str, Any]) -> Path:
     return path
 
 
-def render_report(
-    run_dir: str | Path,
+def write_report(
+    inputs: RunInputs,
+    hypotheses: HypothesisSet,
+    results: Sequence[HypothesisResult],
     out_dir: str | Path,
     *,
-    hypotheses: HypothesisSet,
     name: str,
-    title: str = "Korean outward FDI: Bayesian models vs system GMM",
+    title: str = DEFAULT_TITLE,
 ) -> ReportPaths:
-    """Evaluate the hypotheses on a run directory and write the HTML and Markdown report.
+    """Write ``report.html``, ``report.md`` and ``figures/*.png`` for evaluated hypotheses.
 
     Parameters
     ----------
-    run_dir : str or Path
-        Run directory (see :mod:`bayes_kfdi.report.inputs`).
-    out_dir : str or Path
-        Directory to write ``report.html``, ``report.md`` and ``figures/*.png`` into;
-        created if absent. Existing report files in it are replaced.
+    inputs : RunInputs
+        The run directory's contents (:func:`bayes_kfdi.report.load_run`).
     hypotheses : HypothesisSet
-        From :func:`bayes_kfdi.report.load_hypotheses`.
+        The spec the results were evaluated from.
+    results : sequence of HypothesisResult
+        From :func:`bayes_kfdi.report.evaluate_all`.
+    out_dir : str or Path
+        Directory to write into; created if absent. Existing report files are replaced.
     name : str
         Report name shown in the header.
     title : str
@@ -269,9 +281,7 @@ def render_report(
     -------
     ReportPaths
     """
-    run_dir, out_dir = Path(run_dir), Path(out_dir)
-    inputs = load_run(run_dir)
-    results = evaluate_all(hypotheses, inputs)
+    out_dir = Path(out_dir)
     context, figs = report_context(inputs, hypotheses, results, name=name, title=title)
     pngs = {k: _png(f) for k, f in figs.items()}
     fig_dir = out_dir / FIGURE_DIR
@@ -281,7 +291,7 @@ def render_report(
         p = fig_dir / f"{key}.png"
         p.write_bytes(data)
         fig_paths.append(p)
-    context["sources"] = _file_facts(run_dir, out_dir)
+    context["sources"] = _file_facts(inputs.run_dir, out_dir)
     env = _env()
     html = env.get_template("report.html.j2").render(
         **context,
@@ -295,6 +305,94 @@ def render_report(
     _atomic_write(html_path, html)
     _atomic_write(md_path, md)
     return ReportPaths(out_dir, html_path, md_path, tuple(fig_paths))
+
+
+def render_report(
+    run_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    hypotheses: HypothesisSet,
+    name: str,
+    title: str = DEFAULT_TITLE,
+) -> ReportPaths:
+    """Load a run directory, evaluate the hypotheses and write the report.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        Run directory (see :mod:`bayes_kfdi.report.inputs`).
+    out_dir : str or Path
+        Where to write (see :func:`write_report`).
+    hypotheses : HypothesisSet
+        From :func:`bayes_kfdi.report.load_hypotheses`.
+    name, title : str
+        Shown in the header.
+
+    Returns
+    -------
+    ReportPaths
+    """
+    inputs = load_run(run_dir)
+    results = evaluate_all(hypotheses, inputs)
+    return write_report(inputs, hypotheses, results, out_dir, name=name, title=title)
+
+
+def write_table(path: str | Path, frame: pd.DataFrame) -> Path:
+    """Write a tidy table as CSV (full float precision) and return its path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, float_format="%.10g")
+    return path
+
+
+def make_build_dir(target: str | Path) -> Path:
+    """Create an empty hidden directory next to ``target`` to build it in.
+
+    Building beside the target keeps both on one file system, so
+    :func:`publish_dir` can swap them with ``os.replace``.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
+
+
+def publish_dir(build: str | Path, target: str | Path, *, overwrite: bool) -> Path:
+    """Move a finished build directory to ``target``, replacing it only if allowed.
+
+    The previous ``target`` is first renamed aside, then the build takes its place,
+    then the old copy is deleted; if the swap fails the old copy is moved back. The
+    target is therefore never half-written.
+
+    Raises
+    ------
+    OutputExistsError
+        If ``target`` exists and ``overwrite`` is False.
+    """
+    build, target = Path(build), Path(target)
+    if target.exists() and not overwrite:
+        raise OutputExistsError(
+            f"output directory {target} already exists; expected a new directory; pass "
+            "--overwrite to replace it or choose another --out"
+        )
+    aside = None
+    if target.exists():
+        aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        os.replace(target, aside / "previous")
+    try:
+        os.replace(build, target)
+    except BaseException:
+        if aside is not None:
+            os.replace(aside / "previous", target)
+            shutil.rmtree(aside, ignore_errors=True)
+        raise
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
+    return target
+
+
+def discard_dir(path: str | Path) -> None:
+    """Delete a build directory (after a failed or interrupted run)."""
+    shutil.rmtree(Path(path), ignore_errors=True)
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -18,7 +18,13 @@ from scipy import stats
 
 from bayes_kfdi.constants import ESS_MIN, FDI_FLOOR, RHAT_MAX
 from bayes_kfdi.report.hypothesis import HypothesisResult, WageEffectSpec
-from bayes_kfdi.report.inputs import RunInputs, gmm_lookup, slope_draws, slope_path
+from bayes_kfdi.report.inputs import (
+    RunInputs,
+    gmm_lookup,
+    observation_series,
+    slope_draws,
+    slope_path,
+)
 
 __all__ = [
     "overview_table",
@@ -229,9 +235,8 @@ def ppc_frame(inputs: RunInputs, var: str = "fdi") -> pd.DataFrame:
     y = np.asarray(obs.values, dtype=float)
     yrep = np.asarray(rep.transpose("chain", "draw", odim).values, dtype=float)
     yrep = yrep.reshape(-1, yrep.shape[-1])
-    if "series" in obs.coords and obs["series"].dims == (odim,):
-        groups = np.asarray(obs["series"].values).astype(str)
-    else:
+    groups = observation_series(tree, odim) if odim != "_obs" else None
+    if groups is None or groups.shape != y.shape:
         groups = np.full(y.shape, "all")
     rows = []
     for g in sorted(set(groups.tolist())):
