@@ -43,10 +43,12 @@ def main() -> None:
         times.append(dt)
         print(f"run {i + 1}: {dt:.2f} s", flush=True)
     med = statistics.median(times)
-    print(f"bayes-kfdi paper ({'no robustness' if args.no_robustness else 'full'}) on "
-          f"{Path(args.data).name}: median {med:.2f} s, min {min(times):.2f} s over "
-          f"{len(times)} runs; {os.cpu_count()} CPUs visible; target < {TARGET_SECONDS:.0f} s: "
-          f"{'met' if med < TARGET_SECONDS else 'NOT met'}")
+    print(
+        f"bayes-kfdi paper ({'no robustness' if args.no_robustness else 'full'}) on "
+        f"{Path(args.data).name}: median {med:.2f} s, min {min(times):.2f} s over "
+        f"{len(times)} runs; {os.cpu_count()} CPUs visible; target < {TARGET_SECONDS:.0f} s: "
+        f"{'met' if med < TARGET_SECONDS else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

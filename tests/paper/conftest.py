@@ -38,8 +38,10 @@ class FakeResult:
     def pvalues(self) -> pd.Series:
         from scipy import stats
 
-        return pd.Series(2 * stats.norm.sf(np.abs(self.beta / np.sqrt(np.diag(self.cov_matrix)))),
-                         index=list(self.names))
+        return pd.Series(
+            2 * stats.norm.sf(np.abs(self.beta / np.sqrt(np.diag(self.cov_matrix)))),
+            index=list(self.names),
+        )
 
     @property
     def cov(self) -> pd.DataFrame:

@@ -53,22 +53,57 @@ def test_instrument_counts_near_the_papers(nofloor_run):
     for name, er in nofloor_run.runs.items():
         target = er.equation.target_instruments
         assert abs(er.result.n_instruments / target - 1) <= INSTRUMENT_RTOL, (
-            name, er.result.n_instruments, target)
+            name,
+            er.result.n_instruments,
+            target,
+        )
 
 
 def test_cli_writes_every_output(tmp_path):
     data = tmp_path / "k.csv"
     write_simulated(simulate_korea(floor=False), data)
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "bayes_kfdi.cli", "paper", "--data", str(data),
-                           "--out", str(out), "--no-robustness"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bayes_kfdi.cli",
+            "paper",
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--no-robustness",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
-    for f in ("table2.csv", "table3.csv", "table2.md", "table2.html", "table2.tex",
-              "table3.html", "wage_effect.csv", "recovery.csv", "attenuation.csv",
-              "manifest.json", "gmm/textile.json", "gmm/efficiency.json"):
+    for f in (
+        "table2.csv",
+        "table3.csv",
+        "table2.md",
+        "table2.html",
+        "table2.tex",
+        "table3.html",
+        "wage_effect.csv",
+        "recovery.csv",
+        "attenuation.csv",
+        "manifest.json",
+        "gmm/textile.json",
+        "gmm/efficiency.json",
+    ):
         assert (out / f).is_file(), f
     t2 = pd.read_csv(out / "table2.csv")
-    assert list(t2.columns[:7]) == ["series", "variable", "coef", "se", "paper_coef", "paper_se", "truth"]
+    assert list(t2.columns[:7]) == [
+        "series",
+        "variable",
+        "coef",
+        "se",
+        "paper_coef",
+        "paper_se",
+        "truth",
+    ]
     assert set(t2["series"]) == {"textile", "steel", "electronics"}
     import json
 
@@ -79,7 +114,19 @@ def test_cli_writes_every_output(tmp_path):
 def test_cli_bad_data_is_one_line_error(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("series,country,year,fdi\ncars,KOR,2000,1.0\ncars,KOR,2001,1.2\n")
-    proc = subprocess.run([sys.executable, "-m", "bayes_kfdi.cli", "paper", "--data", str(bad),
-                           "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bayes_kfdi.cli",
+            "paper",
+            "--data",
+            str(bad),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert proc.stderr.startswith("error:") and "paper-shaped" in proc.stderr

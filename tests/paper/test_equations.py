@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,12 @@ import pytest
 from bayes_kfdi.constants import PAPER_SERIES
 from bayes_kfdi.exceptions import DataError, SpecificationError
 from bayes_kfdi.gmm import parse_xtabond2
-from bayes_kfdi.paper.equations import add_trend_columns, equation_frame, load_equation, load_equations
+from bayes_kfdi.paper.equations import (
+    add_trend_columns,
+    equation_frame,
+    load_equation,
+    load_equations,
+)
 
 
 def test_shipped_specs_cover_both_tables_and_trend_variants():
@@ -18,8 +24,14 @@ def test_shipped_specs_cover_both_tables_and_trend_variants():
     assert sorted(e.series for e in trend) == sorted(PAPER_SERIES)
     assert {e.table for e in base if e.series in ("textile", "steel", "electronics")} == {"table2"}
     targets = {e.series: e.target_instruments for e in base}
-    assert targets == {"textile": 108, "steel": 141, "electronics": 206, "electronics_market": 91,
-                       "electronics_technology": 112, "electronics_efficiency": 95}
+    assert targets == {
+        "textile": 108,
+        "steel": 141,
+        "electronics": 206,
+        "electronics_market": 91,
+        "electronics_technology": 112,
+        "electronics_efficiency": 95,
+    }
     eff = next(e for e in trend if e.series == "electronics_efficiency")
     assert "wage" in eff.trend
     assert any("gdp" in e.trend for e in trend if e.series == "electronics_market")
@@ -28,8 +40,21 @@ def test_shipped_specs_cover_both_tables_and_trend_variants():
 
 @pytest.mark.parametrize("eq", load_equations(), ids=lambda e: e.name)
 def test_every_command_parses_as_twostep_robust_system_gmm(eq):
-    cols = ["country", "year", "fdi", "gdp", "gdppc", "wage", "rd", "edu", "exports", "exunit",
-            "imports", "imunit", *eq.trend_columns]
+    cols = [
+        "country",
+        "year",
+        "fdi",
+        "gdp",
+        "gdppc",
+        "wage",
+        "rd",
+        "edu",
+        "exports",
+        "exunit",
+        "imports",
+        "imunit",
+        *eq.trend_columns,
+    ]
     cmd = parse_xtabond2(eq.command, cols)
     assert cmd.twostep and cmd.robust
     assert cmd.system and cmd.has_constant
@@ -60,8 +85,9 @@ def test_bad_specs_raise_specification_error(tmp_path, text):
 
 
 def test_trend_columns_are_centred_products():
-    df = pd.DataFrame({"series": "textile", "country": "A", "year": [1988, 2001, 2014],
-                       "wage": [1.0, 2.0, 3.0]})
+    df = pd.DataFrame(
+        {"series": "textile", "country": "A", "year": [1988, 2001, 2014], "wage": [1.0, 2.0, 3.0]}
+    )
     out = add_trend_columns(df, ["wage"], 2001)
     np.testing.assert_allclose(out["wage_trend"], [1.0 * -13, 0.0, 3.0 * 13])
     assert "wage_trend" not in df.columns

@@ -8,8 +8,13 @@ from bayes_kfdi.paper.tables import EquationRun, PaperRun, build_table
 
 
 def _table(fake_result):
-    eq = PaperEquation(name="textile", table="table2", series="textile", column="textile",
-                       command="xtabond2 fdi L.fdi gdp, gmm(L.fdi) iv(gdp) twostep robust")
+    eq = PaperEquation(
+        name="textile",
+        table="table2",
+        series="textile",
+        column="textile",
+        command="xtabond2 fdi L.fdi gdp, gmm(L.fdi) iv(gdp) twostep robust",
+    )
     res = fake_result(["L.fdi", "gdp", "rd", "_cons"], [0.5, 1.3, -0.2, 3.0], [0.1, 0.2, 0.25, 2.0])
     return build_table(PaperRun(runs={"textile": EquationRun(eq, res)}), "table2")
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from bayes_kfdi.paper.equations import PaperEquation
@@ -27,8 +26,18 @@ TRUTH = {
 }
 
 
-@pytest.mark.parametrize(("p", "mark"), [(0.001, "***"), (0.0099, "***"), (0.03, "**"),
-                                         (0.07, "*"), (0.1, ""), (0.5, ""), (math.nan, "")])
+@pytest.mark.parametrize(
+    ("p", "mark"),
+    [
+        (0.001, "***"),
+        (0.0099, "***"),
+        (0.03, "**"),
+        (0.07, "*"),
+        (0.1, ""),
+        (0.5, ""),
+        (math.nan, ""),
+    ],
+)
 def test_stars_follow_the_papers_levels(p, mark):
     assert stars(p) == mark
 
@@ -45,12 +54,29 @@ def test_truth_value_rho_slopes_trends_and_constant():
 
 
 def _run(fake_result):
-    eq = PaperEquation(name="textile", table="table2", series="textile", column="textile",
-                       command="xtabond2 fdi L.fdi gdp, gmm(L.fdi) iv(gdp) twostep robust")
-    res = fake_result(["L.fdi", "gdp", "wage", "imunit", "_cons"], [0.5, 1.0, -1.0, 0.02, 3.0],
-                      [0.1, 0.1, 0.5, 0.01, 2.0])
-    failed = EquationRun(PaperEquation(name="steel", table="table2", series="steel", column="steel",
-                                       command="xtabond2 fdi L.fdi, gmm(L.fdi)"), None, "boom")
+    eq = PaperEquation(
+        name="textile",
+        table="table2",
+        series="textile",
+        column="textile",
+        command="xtabond2 fdi L.fdi gdp, gmm(L.fdi) iv(gdp) twostep robust",
+    )
+    res = fake_result(
+        ["L.fdi", "gdp", "wage", "imunit", "_cons"],
+        [0.5, 1.0, -1.0, 0.02, 3.0],
+        [0.1, 0.1, 0.5, 0.01, 2.0],
+    )
+    failed = EquationRun(
+        PaperEquation(
+            name="steel",
+            table="table2",
+            series="steel",
+            column="steel",
+            command="xtabond2 fdi L.fdi, gmm(L.fdi)",
+        ),
+        None,
+        "boom",
+    )
     return PaperRun(runs={"textile": EquationRun(eq, res), "steel": failed}, truth=TRUTH)
 
 

@@ -94,9 +94,7 @@ class PaperEquation:
 
 def _check_choice(value: object, allowed: tuple[str, ...], key: str, where: str) -> str:
     if not isinstance(value, str) or value not in allowed:
-        raise SpecificationError(
-            f"{where}: {key} = {value!r}; expected one of {list(allowed)}."
-        )
+        raise SpecificationError(f"{where}: {key} = {value!r}; expected one of {list(allowed)}.")
     return value
 
 
@@ -129,9 +127,11 @@ def load_equation(path: str | Path) -> PaperEquation:
         raise SpecificationError(
             f"{path}: missing key(s) {missing}; every equation needs {list(_REQUIRED_KEYS)}."
         )
-    unknown = set(raw) - set(_REQUIRED_KEYS) - {
-        "variant", "trend", "reference_year", "target_instruments", "description"
-    }
+    unknown = (
+        set(raw)
+        - set(_REQUIRED_KEYS)
+        - {"variant", "trend", "reference_year", "target_instruments", "description"}
+    )
     if unknown:
         raise SpecificationError(f"{path}: unknown key(s) {sorted(unknown)}; check the spelling.")
     where = str(path)
@@ -207,7 +207,7 @@ def add_trend_columns(
 
 
 def equation_frame(panel: pd.DataFrame, eq: PaperEquation) -> pd.DataFrame:
-    """The one-series frame an equation is estimated on (trend columns added).
+    """Return the one-series frame an equation is estimated on (trend columns added).
 
     Raises
     ------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +52,7 @@ class PaperOutputs:
 
 
 def wage_effect(run: PaperRun, panel: pd.DataFrame) -> pd.DataFrame | None:
-    """The paper's two-sd wage effect on efficiency-seeking FDI, first and last year.
+    """Compute the paper's two-sd wage effect on efficiency-seeking FDI, first and last year.
 
     Evaluated at two standard deviations of the wage: the paper's (Table 4, 0.380;
     ``sd_source = "paper_table4"``) and this panel's over the series' non-missing rows
@@ -75,9 +73,16 @@ def wage_effect(run: PaperRun, panel: pd.DataFrame) -> pd.DataFrame | None:
     }
     parts = []
     for source, sd in sds.items():
-        eff = two_sd_effect(er.result, term="wage", series=_WAGE_SERIES, sd=sd, years=years,
-                            reference_year=er.equation.reference_year, truth=run.truth,
-                            paper=PAPER_WAGE_EFFECT)
+        eff = two_sd_effect(
+            er.result,
+            term="wage",
+            series=_WAGE_SERIES,
+            sd=sd,
+            years=years,
+            reference_year=er.equation.reference_year,
+            truth=run.truth,
+            paper=PAPER_WAGE_EFFECT,
+        )
         t = eff.table.copy()
         t.insert(0, "sd", eff.sd)
         t.insert(0, "sd_source", source)
@@ -128,18 +133,34 @@ def reproduce(
             stem = table if variant == "baseline" else f"{table}_trend"
             tables[stem] = t
             files.append(render.write_text_atomic(out / f"{stem}.csv", t.to_csv(index=False)))
-            files.append(render.write_text_atomic(out / f"{stem}.md", render.to_markdown(t, table, variant=variant)))
-            files.append(render.write_text_atomic(out / f"{stem}.html", render.to_html(t, table, variant=variant)))
-            files.append(render.write_text_atomic(out / f"{stem}.tex", render.to_latex(t, table, variant=variant)))
+            files.append(
+                render.write_text_atomic(
+                    out / f"{stem}.md", render.to_markdown(t, table, variant=variant)
+                )
+            )
+            files.append(
+                render.write_text_atomic(
+                    out / f"{stem}.html", render.to_html(t, table, variant=variant)
+                )
+            )
+            files.append(
+                render.write_text_atomic(
+                    out / f"{stem}.tex", render.to_latex(t, table, variant=variant)
+                )
+            )
     for name, er in run.runs.items():
         if er.result is not None:
-            files.append(render.write_json_atomic(out / "gmm" / f"{name}.json", er.result.to_json_dict()))
+            files.append(
+                render.write_json_atomic(out / "gmm" / f"{name}.json", er.result.to_json_dict())
+            )
     wage = wage_effect(run, panel)
     if wage is not None:
         files.append(render.write_text_atomic(out / "wage_effect.csv", wage.to_csv(index=False)))
     att = None
     if truth is not None:
-        base = pd.concat([tables[k] for k in ("table2", "table3") if k in tables], ignore_index=True)
+        base = pd.concat(
+            [tables[k] for k in ("table2", "table3") if k in tables], ignore_index=True
+        )
         rec = recovery(base)
         att = attenuation(base)
         files.append(render.write_text_atomic(out / "recovery.csv", rec.to_csv(index=False)))
@@ -149,14 +170,19 @@ def reproduce(
 
         files.extend(run_robustness(panel, run, out / "robustness"))
     manifest: dict[str, Any] = {
-        "data": str(data), "truth": truth is not None,
+        "data": str(data),
+        "truth": truth is not None,
         "floor_share": float(np.mean(np.isclose(panel["fdi"].to_numpy(float), FDI_FLOOR))),
         "equations": {
-            n: {"file": str(er.equation.path) if er.equation.path else None,
-                "command": er.equation.command, "ok": er.ok, "error": er.error,
+            n: {
+                "file": str(er.equation.path) if er.equation.path else None,
+                "command": er.equation.command,
+                "ok": er.ok,
+                "error": er.error,
                 "warnings": list(er.warnings),
                 "n_instruments": None if er.result is None else int(er.result.n_instruments),
-                "target_instruments": er.equation.target_instruments}
+                "target_instruments": er.equation.target_instruments,
+            }
             for n, er in run.runs.items()
         },
         "notes": list(run.notes),
@@ -164,5 +190,11 @@ def reproduce(
         "seconds": round(time.perf_counter() - t0, 3),
     }
     files.append(render.write_json_atomic(out / "manifest.json", manifest))
-    return PaperOutputs(run=run, tables=tables, files=tuple(files), wage=wage,
-                        attenuation=att, seconds=time.perf_counter() - t0)
+    return PaperOutputs(
+        run=run,
+        tables=tables,
+        files=tuple(files),
+        wage=wage,
+        attenuation=att,
+        seconds=time.perf_counter() - t0,
+    )

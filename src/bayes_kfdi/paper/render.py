@@ -33,32 +33,51 @@ __all__ = [
 
 #: Paper row labels of the canonical terms.
 VARIABLE_LABELS: dict[str, str] = {
-    "gdp": "GDP", "gdppc": "GDPPC", "wage": "WAGE", "rd": "R&D", "edu": "EDU",
-    "exports": "EXPORT", "exunit": "EXUNIT", "imports": "IMPORT", "imunit": "IMUNIT",
-    "L.fdi": "FDI (t-1)", "_cons": "_cons",
+    "gdp": "GDP",
+    "gdppc": "GDPPC",
+    "wage": "WAGE",
+    "rd": "R&D",
+    "edu": "EDU",
+    "exports": "EXPORT",
+    "exunit": "EXUNIT",
+    "imports": "IMPORT",
+    "imunit": "IMUNIT",
+    "L.fdi": "FDI (t-1)",
+    "_cons": "_cons",
 }
 _FOOTER_LABELS: dict[str, str] = {
-    "obs": "No of observations", "groups": "Number of groups",
-    "AR(1)": "AR(1) (p value)", "AR(2)": "AR(2) (p value)",
-    "Hansen": "Hansen J (p value)", "instruments": "No of instruments",
+    "obs": "No of observations",
+    "groups": "Number of groups",
+    "AR(1)": "AR(1) (p value)",
+    "AR(2)": "AR(2) (p value)",
+    "Hansen": "Hansen J (p value)",
+    "instruments": "No of instruments",
 }
 _PAPER_FOOTER_LABELS = {**_FOOTER_LABELS, "Hansen": "ID test"}
 #: Paper column headers per series.
 COLUMN_LABELS: dict[str, str] = {
-    "textile": "Textile product", "steel": "Steel and metal product",
+    "textile": "Textile product",
+    "steel": "Steel and metal product",
     "electronics": "Electric and electronic product",
-    "electronics_market": "Market", "electronics_technology": "Technology",
+    "electronics_market": "Market",
+    "electronics_technology": "Technology",
     "electronics_efficiency": "Efficiency",
 }
 #: Titles and dependent-variable lines of the published tables.
 TABLE_TITLES: dict[str, tuple[str, str]] = {
-    "table2": ("Table 2  FDI from South Korea by sector",
-               "Dependent variable: FDI outflows from Korea for the given sector"),
-    "table3": ("Table 3  Electronics FDI from South Korea by motivation",
-               "Dependent variable: FDI outflows from the Korean electronics sector, by motivation"),
+    "table2": (
+        "Table 2  FDI from South Korea by sector",
+        "Dependent variable: FDI outflows from Korea for the given sector",
+    ),
+    "table3": (
+        "Table 3  Electronics FDI from South Korea by motivation",
+        "Dependent variable: FDI outflows from the Korean electronics sector, by motivation",
+    ),
 }
-_NOTE = ("Two-step system GMM, Windmeijer-corrected standard errors in parentheses. "
-         "*** p<0.01, ** p<0.05, * p<0.1.")
+_NOTE = (
+    "Two-step system GMM, Windmeijer-corrected standard errors in parentheses. "
+    "*** p<0.01, ** p<0.05, * p<0.1."
+)
 
 
 def _label(var: str) -> str:
@@ -73,7 +92,7 @@ def _num(x: float, digits: int = 2) -> str:
 
 
 def layout(table: pd.DataFrame, *, source: str = "estimate") -> pd.DataFrame:
-    """The paper's layout of a tidy table (:func:`~bayes_kfdi.paper.tables.build_table`).
+    """Lay out a tidy table as the paper does (:func:`~bayes_kfdi.paper.tables.build_table`).
 
     Parameters
     ----------
@@ -89,8 +108,11 @@ def layout(table: pd.DataFrame, *, source: str = "estimate") -> pd.DataFrame:
     if source not in ("estimate", "paper"):
         raise ValueError(f"source={source!r}; expected 'estimate' or 'paper'.")
     series = list(dict.fromkeys(table["series"]))
-    coef_key, se_key, star_key = (("coef", "se", "stars") if source == "estimate"
-                                  else ("paper_coef", "paper_se", "paper_stars"))
+    coef_key, se_key, star_key = (
+        ("coef", "se", "stars")
+        if source == "estimate"
+        else ("paper_coef", "paper_se", "paper_stars")
+    )
     coefs = table[table["kind"] == "coef"]
     order = [v for v in VARIABLE_LABELS if v not in ("L.fdi", "_cons")]
     extra = [v for v in dict.fromkeys(coefs["variable"]) if v not in VARIABLE_LABELS]
@@ -104,7 +126,9 @@ def layout(table: pd.DataFrame, *, source: str = "estimate") -> pd.DataFrame:
         for v in variables:
             if v in sub.index and math.isfinite(float(sub.at[v, coef_key])):
                 r = sub.loc[v]
-                col[_label(v)] = f"{_num(float(r[coef_key]))}{r[star_key]} ({_num(float(r[se_key]))})"
+                col[_label(v)] = (
+                    f"{_num(float(r[coef_key]))}{r[star_key]} ({_num(float(r[se_key]))})"
+                )
             else:
                 col[_label(v)] = ""
         foot = table[(table["kind"] == "footer") & (table["series"] == s)].set_index("variable")
@@ -129,15 +153,23 @@ def layout(table: pd.DataFrame, *, source: str = "estimate") -> pd.DataFrame:
 def to_markdown(table: pd.DataFrame, table_name: str, *, variant: str = "baseline") -> str:
     """Markdown: our estimates in the paper's layout, then the published table."""
     title, dep = TABLE_TITLES[table_name]
-    parts = [f"## {title}" + (" (with time-trend interactions)" if variant == "trend" else ""),
-             "", f"*{dep}*", ""]
+    parts = [
+        f"## {title}" + (" (with time-trend interactions)" if variant == "trend" else ""),
+        "",
+        f"*{dep}*",
+        "",
+    ]
     sources = [("This panel", "estimate")]
     if variant == "baseline":
         sources.append(("As published", "paper"))
     for heading, src in sources:
         lay = layout(table, source=src)
-        parts += [f"**{heading}**", "", "| | " + " | ".join(lay.columns) + " |",
-                  "|---|" + "---:|" * len(lay.columns)]
+        parts += [
+            f"**{heading}**",
+            "",
+            "| | " + " | ".join(lay.columns) + " |",
+            "|---|" + "---:|" * len(lay.columns),
+        ]
         for lab, row in lay.iterrows():
             parts.append(f"| {lab} | " + " | ".join(row.tolist()) + " |")
         parts.append("")
@@ -161,42 +193,59 @@ p.dep { font-style: italic; } p.note { font-size: .9em; }
 
 def _html_table(lay: pd.DataFrame, caption: str, group: str) -> str:
     esc = html.escape
-    out = [f'<table class="paper"><caption>{esc(caption)}</caption><thead>',
-           f'<tr class="top"><th></th><th colspan="{len(lay.columns)}" style="text-align:center">'
-           f"{esc(group)}</th></tr>",
-           "<tr><th></th>" + "".join(f"<th>{esc(c)}</th>" for c in lay.columns) + "</tr>",
-           "</thead><tbody>"]
+    out = [
+        f'<table class="paper"><caption>{esc(caption)}</caption><thead>',
+        f'<tr class="top"><th></th><th colspan="{len(lay.columns)}" style="text-align:center">'
+        f"{esc(group)}</th></tr>",
+        "<tr><th></th>" + "".join(f"<th>{esc(c)}</th>" for c in lay.columns) + "</tr>",
+        "</thead><tbody>",
+    ]
     footer_labels = set(_FOOTER_LABELS.values()) | set(_PAPER_FOOTER_LABELS.values())
     first = True
     for lab, row in lay.iterrows():
         cls = ""
         if lab in footer_labels and first:
             cls, first = ' class="first-footer"', False
-        out.append(f"<tr{cls}><td>{esc(str(lab))}</td>"
-                   + "".join(f"<td>{esc(v)}</td>" for v in row.tolist()) + "</tr>")
+        out.append(
+            f"<tr{cls}><td>{esc(str(lab))}</td>"
+            + "".join(f"<td>{esc(v)}</td>" for v in row.tolist())
+            + "</tr>"
+        )
     out.append("</tbody></table>")
     return "\n".join(out)
 
 
 def to_html(table: pd.DataFrame, table_name: str, *, variant: str = "baseline") -> str:
-    """A standalone HTML page: our estimates in the paper's layout, then the published table."""
+    """Render a standalone HTML page: our estimates in the paper's layout, then the published table."""
     title, dep = TABLE_TITLES[table_name]
     if variant == "trend":
         title += " (with time-trend interactions)"
     group = "FDI industry" if table_name == "table2" else "Electric and electronic FDI motives"
-    body = [f"<h2>{html.escape(title)}</h2>", f'<p class="dep">{html.escape(dep)}</p>',
-            _html_table(layout(table, source="estimate"), "This panel", group)]
+    body = [
+        f"<h2>{html.escape(title)}</h2>",
+        f'<p class="dep">{html.escape(dep)}</p>',
+        _html_table(layout(table, source="estimate"), "This panel", group),
+    ]
     if variant == "baseline":
         body.append(_html_table(layout(table, source="paper"), "As published", group))
     body.append(f'<p class="note">{html.escape(_NOTE)}</p>')
-    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
-            + "\n".join(body) + "\n</body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
+        + "\n".join(body)
+        + "\n</body></html>\n"
+    )
 
 
 def _tex(s: str) -> str:
-    return (s.replace("\\", r"\textbackslash{}").replace("&", r"\&").replace("%", r"\%")
-            .replace("_", r"\_").replace("#", r"\#").replace("<", r"$<$"))
+    return (
+        s.replace("\\", r"\textbackslash{}")
+        .replace("&", r"\&")
+        .replace("%", r"\%")
+        .replace("_", r"\_")
+        .replace("#", r"\#")
+        .replace("<", r"$<$")
+    )
 
 
 def _tex_cell(s: str) -> str:
@@ -208,24 +257,30 @@ def _tex_cell(s: str) -> str:
 
 
 def to_latex(table: pd.DataFrame, table_name: str, *, variant: str = "baseline") -> str:
-    """A LaTeX ``table`` (booktabs) of our estimates in the paper's layout."""
+    """Render a LaTeX ``table`` (booktabs) of our estimates in the paper's layout."""
     title, dep = TABLE_TITLES[table_name]
     lay = layout(table, source="estimate")
     n = len(lay.columns)
-    lines = [r"\begin{table}[htbp]", r"\centering",
-             rf"\caption{{{_tex(title)}{' (time-trend interactions)' if variant == 'trend' else ''}}}",
-             rf"\small\textit{{{_tex(dep)}}}\\[4pt]",
-             r"\begin{tabular}{l" + "r" * n + "}", r"\toprule",
-             " & " + " & ".join(_tex(c) for c in lay.columns) + r" \\", r"\midrule"]
+    lines = [
+        r"\begin{table}[htbp]",
+        r"\centering",
+        rf"\caption{{{_tex(title)}{' (time-trend interactions)' if variant == 'trend' else ''}}}",
+        rf"\small\textit{{{_tex(dep)}}}\\[4pt]",
+        r"\begin{tabular}{l" + "r" * n + "}",
+        r"\toprule",
+        " & " + " & ".join(_tex(c) for c in lay.columns) + r" \\",
+        r"\midrule",
+    ]
     footer = set(_FOOTER_LABELS.values())
     ruled = False
     for lab, row in lay.iterrows():
         if lab in footer and not ruled:
             lines.append(r"\midrule")
             ruled = True
-        lines.append(_tex(str(lab)) + " & " + " & ".join(_tex_cell(v) for v in row.tolist()) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}",
-              rf"\par\footnotesize {_tex(_NOTE)}", r"\end{table}"]
+        lines.append(
+            _tex(str(lab)) + " & " + " & ".join(_tex_cell(v) for v in row.tolist()) + r" \\"
+        )
+    lines += [r"\bottomrule", r"\end{tabular}", rf"\par\footnotesize {_tex(_NOTE)}", r"\end{table}"]
     return "\n".join(lines) + "\n"
 
 

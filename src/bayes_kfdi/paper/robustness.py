@@ -21,7 +21,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayes_kfdi.constants import COUNTRY, COVARIATES, HOST_COVARIATES, OUTCOME, SERIES, TRADE_COVARIATES, YEAR
+from bayes_kfdi.constants import (
+    COUNTRY,
+    COVARIATES,
+    HOST_COVARIATES,
+    OUTCOME,
+    SERIES,
+    TRADE_COVARIATES,
+    YEAR,
+)
 from bayes_kfdi.exceptions import BayesKfdiError, DataError
 
 __all__ = [
@@ -67,14 +75,16 @@ class InstrumentConfig:
     def label(self) -> str:
         """Short description, e.g. ``collapse, lags 2-., 1 lag of fdi``."""
         hi = "." if self.trade_lag[1] is None else str(self.trade_lag[1])
-        return (f"{'collapse' if self.collapse else 'uncollapsed'}, trade lags "
-                f"{self.trade_lag[0]}-{hi}, fdi lags {self.fdi_lag[0] + 1}-"
-                f"{'.' if self.fdi_lag[1] is None else self.fdi_lag[1] + 1}, "
-                f"{self.y_lags} lag(s) of fdi")
+        return (
+            f"{'collapse' if self.collapse else 'uncollapsed'}, trade lags "
+            f"{self.trade_lag[0]}-{hi}, fdi lags {self.fdi_lag[0] + 1}-"
+            f"{'.' if self.fdi_lag[1] is None else self.fdi_lag[1] + 1}, "
+            f"{self.y_lags} lag(s) of fdi"
+        )
 
 
 def build_command(cfg: InstrumentConfig, columns: Sequence[str]) -> str:
-    """An xtabond2 command of the paper's form for the covariates present in ``columns``."""
+    """Build an xtabond2 command of the paper's form for the covariates present in ``columns``."""
     host = [c for c in HOST_COVARIATES if c in columns]
     trade = [c for c in TRADE_COVARIATES if c in columns]
     ylag = "L.fdi" if cfg.y_lags == 1 else f"L(1/{cfg.y_lags}).fdi"
@@ -83,8 +93,10 @@ def build_command(cfg: InstrumentConfig, columns: Sequence[str]) -> str:
     def lag(a: int, b: int | None) -> str:
         return f"lag({a} {'.' if b is None else b})"
 
-    parts = [f"xtabond2 fdi {ylag} {' '.join(host + trade)},",
-             f"gmm(L.fdi, {lag(*cfg.fdi_lag)}{col})"]
+    parts = [
+        f"xtabond2 fdi {ylag} {' '.join(host + trade)},",
+        f"gmm(L.fdi, {lag(*cfg.fdi_lag)}{col})",
+    ]
     if trade:
         parts.append(f"gmm({' '.join(trade)}, {lag(*cfg.trade_lag)}{col})")
     if host:
@@ -111,7 +123,9 @@ def _fit(frame: pd.DataFrame, cmd: str) -> Any | None:
 def _series_frame(panel: pd.DataFrame, series: str) -> pd.DataFrame:
     sub = panel.loc[panel[SERIES] == series].drop(columns=[SERIES]).reset_index(drop=True)
     if sub.empty:
-        raise DataError(f"series {series!r} not in the panel (it has {sorted(panel[SERIES].unique())}).")
+        raise DataError(
+            f"series {series!r} not in the panel (it has {sorted(panel[SERIES].unique())})."
+        )
     return sub
 
 
@@ -131,8 +145,9 @@ def static_panels(panel: pd.DataFrame, series: str) -> pd.DataFrame:
     d = sub[[COUNTRY, YEAR, OUTCOME, *xs]].dropna().set_index([COUNTRY, YEAR]).sort_index()
     y, x = d[OUTCOME], d[xs]
     fits = {
-        "PanelOLS (entity effects)": lambda: PanelOLS(y, x.assign(const=1.0), entity_effects=True,
-                                                      drop_absorbed=True),
+        "PanelOLS (entity effects)": lambda: PanelOLS(
+            y, x.assign(const=1.0), entity_effects=True, drop_absorbed=True
+        ),
         "RandomEffects": lambda: RandomEffects(y, x.assign(const=1.0)),
         "FirstDifferenceOLS": lambda: FirstDifferenceOLS(y, x),
     }
@@ -143,9 +158,16 @@ def static_panels(panel: pd.DataFrame, series: str) -> pd.DataFrame:
             res = make().fit(cov_type="clustered", cluster_entity=True)
         for v in xs:
             if v in res.params.index:
-                rows.append({"series": series, "estimator": name, "variable": v,
-                             "coef": float(res.params[v]), "se": float(res.std_errors[v]),
-                             "nobs": int(res.nobs)})
+                rows.append(
+                    {
+                        "series": series,
+                        "estimator": name,
+                        "variable": v,
+                        "coef": float(res.params[v]),
+                        "se": float(res.std_errors[v]),
+                        "nobs": int(res.nobs),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -167,8 +189,10 @@ def vif(panel: pd.DataFrame, series: str) -> pd.DataFrame:
     xs = [c for c in COVARIATES if c in sub.columns and sub[c].notna().any()]
     x = sub[xs].dropna().to_numpy(float)
     if x.shape[0] <= x.shape[1]:
-        raise DataError(f"VIF needs more complete rows than covariates; got {x.shape[0]} rows "
-                        f"for {x.shape[1]} covariates in series {series!r}.")
+        raise DataError(
+            f"VIF needs more complete rows than covariates; got {x.shape[0]} rows "
+            f"for {x.shape[1]} covariates in series {series!r}."
+        )
     out = []
     for j, name in enumerate(xs):
         yj = x[:, j]
@@ -176,8 +200,14 @@ def vif(panel: pd.DataFrame, series: str) -> pd.DataFrame:
         beta, *_ = np.linalg.lstsq(others, yj, rcond=None)
         resid = yj - others @ beta
         r2 = 1.0 - float(resid @ resid) / float(((yj - yj.mean()) ** 2).sum())
-        out.append({"series": series, "variable": name, "r2": r2,
-                    "vif": math.inf if r2 >= 1 else 1.0 / (1.0 - r2)})
+        out.append(
+            {
+                "series": series,
+                "variable": name,
+                "r2": r2,
+                "vif": math.inf if r2 >= 1 else 1.0 / (1.0 - r2),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -192,22 +222,46 @@ def _summ(res: Any, series: str, cfg: InstrumentConfig, variant: str) -> list[di
 def _summ_rows(res: Any, series: str, cfg: InstrumentConfig, variant: str) -> list[dict[str, Any]]:
     rows = []
     if res is None:
-        return [{"series": series, "variant": variant, "config": cfg.label, "collapse": cfg.collapse,
-                 "max_lag": cfg.trade_lag[1], "variable": None, "coef": math.nan, "se": math.nan,
-                 "n_instruments": math.nan, "hansen_p": math.nan, "ar2_p": math.nan, "ok": False}]
+        return [
+            {
+                "series": series,
+                "variant": variant,
+                "config": cfg.label,
+                "collapse": cfg.collapse,
+                "max_lag": cfg.trade_lag[1],
+                "variable": None,
+                "coef": math.nan,
+                "se": math.nan,
+                "n_instruments": math.nan,
+                "hansen_p": math.nan,
+                "ar2_p": math.nan,
+                "ok": False,
+            }
+        ]
     hp = getattr(res.hansen, "pval", math.nan)
     ar2 = getattr(res.ar_test(2), "pval", math.nan)
     for v in res.params.index:
-        rows.append({"series": series, "variant": variant, "config": cfg.label,
-                     "collapse": cfg.collapse, "max_lag": cfg.trade_lag[1], "variable": v,
-                     "coef": float(res.params[v]), "se": float(res.std_errors[v]),
-                     "n_instruments": int(res.n_instruments), "hansen_p": float(hp),
-                     "ar2_p": float(ar2), "ok": True})
+        rows.append(
+            {
+                "series": series,
+                "variant": variant,
+                "config": cfg.label,
+                "collapse": cfg.collapse,
+                "max_lag": cfg.trade_lag[1],
+                "variable": v,
+                "coef": float(res.params[v]),
+                "se": float(res.std_errors[v]),
+                "n_instruments": int(res.n_instruments),
+                "hansen_p": float(hp),
+                "ar2_p": float(ar2),
+                "ok": True,
+            }
+        )
     return rows
 
 
 def lag_variants(panel: pd.DataFrame, series: Sequence[str]) -> pd.DataFrame:
-    """The paper's check 1: truncated instrument lags and up to three lags of FDI.
+    """Run the paper's check 1: truncated instrument lags and up to three lags of FDI.
 
     Returns
     -------
@@ -246,9 +300,10 @@ def instrument_sweep(
     for s in series:
         frame = _series_frame(panel, s)
         for c in collapse:
-            for m in (max_lags if c else max_lags_uncollapsed):
-                cfg = InstrumentConfig(fdi_lag=(1, None if m is None else m - 1),
-                                       trade_lag=(2, m), collapse=c)
+            for m in max_lags if c else max_lags_uncollapsed:
+                cfg = InstrumentConfig(
+                    fdi_lag=(1, None if m is None else m - 1), trade_lag=(2, m), collapse=c
+                )
                 rows += _summ(_fit(frame, build_command(cfg, frame.columns)), s, cfg, "sweep")
     return pd.DataFrame(rows)
 
@@ -262,8 +317,9 @@ def plot_sweep(sweep: pd.DataFrame, path: str | Path, *, n_groups: int | None = 
 
     ok = sweep[sweep["ok"]]
     series = list(dict.fromkeys(ok["series"]))
-    fig, axes = plt.subplots(max(len(series), 1), 2, figsize=(10, 2.6 * max(len(series), 1)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        max(len(series), 1), 2, figsize=(10, 2.6 * max(len(series), 1)), squeeze=False
+    )
     for i, s in enumerate(series):
         g = ok[ok["series"] == s]
         ax_c, ax_h = axes[i]
@@ -271,13 +327,24 @@ def plot_sweep(sweep: pd.DataFrame, path: str | Path, *, n_groups: int | None = 
             for c, marker in ((True, "o"), (False, "x")):
                 t = g[(g["variable"] == term) & (g["collapse"] == c)].sort_values("n_instruments")
                 if len(t):
-                    ax_c.plot(t["n_instruments"], t["coef"], marker=marker, lw=0.8, color=f"C{k}",
-                              label=term if c else None)
+                    ax_c.plot(
+                        t["n_instruments"],
+                        t["coef"],
+                        marker=marker,
+                        lw=0.8,
+                        color=f"C{k}",
+                        label=term if c else None,
+                    )
         h = g.drop_duplicates(["config"]).sort_values("n_instruments")
         for c, marker in ((True, "o"), (False, "x")):
             hh = h[h["collapse"] == c]
-            ax_h.plot(hh["n_instruments"], hh["hansen_p"], marker=marker, lw=0.8,
-                      label="collapsed" if c else "uncollapsed")
+            ax_h.plot(
+                hh["n_instruments"],
+                hh["hansen_p"],
+                marker=marker,
+                lw=0.8,
+                label="collapsed" if c else "uncollapsed",
+            )
         ax_h.set_ylim(-0.03, 1.03)
         for ax in (ax_c, ax_h):
             if n_groups:
@@ -288,8 +355,11 @@ def plot_sweep(sweep: pd.DataFrame, path: str | Path, *, n_groups: int | None = 
         if i == 0:
             ax_c.legend(fontsize=6, ncol=2)
             ax_h.legend(fontsize=7)
-    fig.suptitle("Instrument sensitivity (Roodman 2009): o collapsed, x uncollapsed; "
-                 "dotted line = number of groups", fontsize=10)
+    fig.suptitle(
+        "Instrument sensitivity (Roodman 2009): o collapsed, x uncollapsed; "
+        "dotted line = number of groups",
+        fontsize=10,
+    )
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -303,8 +373,11 @@ def run_robustness(panel: pd.DataFrame, run: Any, out: str | Path) -> list[Path]
     from bayes_kfdi.paper.render import write_text_atomic
 
     out = Path(out)
-    series = list(dict.fromkeys(er.equation.series for er in run.runs.values()
-                                if er.equation.variant == "baseline"))
+    series = list(
+        dict.fromkeys(
+            er.equation.series for er in run.runs.values() if er.equation.variant == "baseline"
+        )
+    )
     files = []
     static = pd.concat([static_panels(panel, s) for s in series], ignore_index=True)
     gmm_rows = []
@@ -312,13 +385,21 @@ def run_robustness(panel: pd.DataFrame, run: Any, out: str | Path) -> list[Path]
         if er.equation.variant == "baseline" and er.result is not None:
             for v in er.result.params.index:
                 if v in COVARIATES:
-                    gmm_rows.append({"series": er.equation.series, "estimator": "System GMM (two-step)",
-                                     "variable": v, "coef": float(er.result.params[v]),
-                                     "se": float(er.result.std_errors[v]), "nobs": int(er.result.nobs)})
+                    gmm_rows.append(
+                        {
+                            "series": er.equation.series,
+                            "estimator": "System GMM (two-step)",
+                            "variable": v,
+                            "coef": float(er.result.params[v]),
+                            "se": float(er.result.std_errors[v]),
+                            "nobs": int(er.result.nobs),
+                        }
+                    )
     static = pd.concat([static, pd.DataFrame(gmm_rows)], ignore_index=True)
     files.append(write_text_atomic(out / "static_panels.csv", static.to_csv(index=False)))
-    wide = static.pivot_table(index=["series", "variable"], columns="estimator", values="coef",
-                              sort=False)
+    wide = static.pivot_table(
+        index=["series", "variable"], columns="estimator", values="coef", sort=False
+    )
     files.append(write_text_atomic(out / "static_panels_wide.csv", wide.to_csv()))
     lv = lag_variants(panel, series)
     files.append(write_text_atomic(out / "lag_variants.csv", lv.to_csv(index=False)))
@@ -330,6 +411,9 @@ def run_robustness(panel: pd.DataFrame, run: Any, out: str | Path) -> list[Path]
     sweep = instrument_sweep(panel, series)
     files.append(write_text_atomic(out / "instrument_sweep.csv", sweep.to_csv(index=False)))
     groups = [er.result.n_groups for er in run.runs.values() if er.result is not None]
-    files.append(plot_sweep(sweep, out / "instrument_sweep.png",
-                            n_groups=int(np.median(groups)) if groups else None))
+    files.append(
+        plot_sweep(
+            sweep, out / "instrument_sweep.png", n_groups=int(np.median(groups)) if groups else None
+        )
+    )
     return files

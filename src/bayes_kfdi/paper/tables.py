@@ -58,7 +58,7 @@ STAR_LEVELS: tuple[tuple[float, str], ...] = ((0.01, "***"), (0.05, "**"), (0.10
 
 
 def stars(p: float) -> str:
-    """The paper's significance stars for a two-sided p-value (NaN gives "")."""
+    """Return the paper's significance stars for a two-sided p-value (NaN gives "")."""
     if p is None or not np.isfinite(p):
         return ""
     for level, mark in STAR_LEVELS:
@@ -107,9 +107,12 @@ class PaperRun:
     notes: tuple[str, ...] = field(default=())
 
     def get(self, table: str, variant: str = "baseline") -> list[EquationRun]:
-        """The runs of one table and variant, in the paper's column order."""
-        return [r for r in self.runs.values()
-                if r.equation.table == table and r.equation.variant == variant]
+        """Return the runs of one table and variant, in the paper's column order."""
+        return [
+            r
+            for r in self.runs.values()
+            if r.equation.table == table and r.equation.variant == variant
+        ]
 
 
 def read_truth(data_path: str | Path) -> dict[str, Any] | None:
@@ -121,7 +124,9 @@ def read_truth(data_path: str | Path) -> dict[str, Any] | None:
     try:
         return json.loads(tp.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise DataError(f"{tp}: not valid JSON ({exc}); regenerate it with bayes-kfdi simulate.") from exc
+        raise DataError(
+            f"{tp}: not valid JSON ({exc}); regenerate it with bayes-kfdi simulate."
+        ) from exc
 
 
 def _fit_one(eq: PaperEquation, panel: pd.DataFrame) -> EquationRun:
@@ -136,8 +141,10 @@ def _fit_one(eq: PaperEquation, panel: pd.DataFrame) -> EquationRun:
         except np.linalg.LinAlgError as exc:
             # A factorisation failure inside the difference-in-Hansen tests must not cost
             # the coefficients: refit without them (xtabond2's nodiffsargan) and say so.
-            extra.append(f"fit failed ({exc}); refitted with nodiffsargan, so the "
-                         "difference-in-Hansen tests are missing")
+            extra.append(
+                f"fit failed ({exc}); refitted with nodiffsargan, so the "
+                "difference-in-Hansen tests are missing"
+            )
             try:
                 res = xtabond2(frame, eq.command + " nodiffsargan", entity="country", time="year")
             except (BayesKfdiError, np.linalg.LinAlgError) as exc2:
@@ -190,13 +197,18 @@ def run_equations(
             f"none of the paper's series {list(PAPER_SERIES)} is in the panel "
             f"(it has {sorted(have)}); bayes-kfdi paper needs a paper-shaped panel."
         )
-    return PaperRun(runs=runs, truth=None if truth is None else dict(truth),
-                    data_path=None if data_path is None else Path(data_path), notes=tuple(notes))
+    return PaperRun(
+        runs=runs,
+        truth=None if truth is None else dict(truth),
+        data_path=None if data_path is None else Path(data_path),
+        notes=tuple(notes),
+    )
 
 
-def truth_value(truth: Mapping[str, Any] | None, series: str, variable: str,
-                reference_year: int) -> float:
-    """The data-generating value of one coefficient, or NaN.
+def truth_value(
+    truth: Mapping[str, Any] | None, series: str, variable: str, reference_year: int
+) -> float:
+    """Return the data-generating value of one coefficient, or NaN.
 
     ``L.fdi`` is rho. A slope is the truth's slope in ``reference_year`` (the year the
     equation's trend is centred at; for an equation without trend terms this is the
@@ -258,29 +270,51 @@ def build_table(run: PaperRun, table: str, variant: str = "baseline") -> pd.Data
             res = er.result
             key = (eq.series, name)
             pc = paper_coef.loc[key] if key in paper_coef.index else None
-            rows.append({
-                "series": eq.series, "variable": name,
-                "coef": float(res.params[name]), "se": float(res.std_errors[name]),
-                "paper_coef": math.nan if pc is None else float(pc["coef"]),
-                "paper_se": math.nan if pc is None else float(pc["se"]),
-                "truth": truth_value(run.truth, eq.series, name, eq.reference_year),
-                "pvalue": float(res.pvalues[name]), "stars": stars(float(res.pvalues[name])),
-                "paper_stars": "" if pc is None else str(pc["stars"]),
-                "kind": "coef", "equation": eq.name,
-            })
+            rows.append(
+                {
+                    "series": eq.series,
+                    "variable": name,
+                    "coef": float(res.params[name]),
+                    "se": float(res.std_errors[name]),
+                    "paper_coef": math.nan if pc is None else float(pc["coef"]),
+                    "paper_se": math.nan if pc is None else float(pc["se"]),
+                    "truth": truth_value(run.truth, eq.series, name, eq.reference_year),
+                    "pvalue": float(res.pvalues[name]),
+                    "stars": stars(float(res.pvalues[name])),
+                    "paper_stars": "" if pc is None else str(pc["stars"]),
+                    "kind": "coef",
+                    "equation": eq.name,
+                }
+            )
         for frow in FOOTER_ROWS:
             stat, pval = _footer_value(er, frow)
             pkey, ppkey = _PAPER_FOOTER[frow]
             col = footers.get(eq.series)
-            rows.append({
-                "series": eq.series, "variable": frow, "coef": stat, "se": pval,
-                "paper_coef": float(col[pkey]) if col is not None and variant == "baseline" else math.nan,
-                "paper_se": (float(col[ppkey]) if col is not None and ppkey and variant == "baseline"
-                             else math.nan),
-                "truth": math.nan, "pvalue": pval, "stars": "", "paper_stars": "",
-                "kind": "footer", "equation": eq.name,
-            })
-    out = pd.DataFrame(rows, columns=[*COLUMNS, "pvalue", "stars", "paper_stars", "kind", "equation"])
+            rows.append(
+                {
+                    "series": eq.series,
+                    "variable": frow,
+                    "coef": stat,
+                    "se": pval,
+                    "paper_coef": float(col[pkey])
+                    if col is not None and variant == "baseline"
+                    else math.nan,
+                    "paper_se": (
+                        float(col[ppkey])
+                        if col is not None and ppkey and variant == "baseline"
+                        else math.nan
+                    ),
+                    "truth": math.nan,
+                    "pvalue": pval,
+                    "stars": "",
+                    "paper_stars": "",
+                    "kind": "footer",
+                    "equation": eq.name,
+                }
+            )
+    out = pd.DataFrame(
+        rows, columns=[*COLUMNS, "pvalue", "stars", "paper_stars", "kind", "equation"]
+    )
     return out
 
 
@@ -335,10 +369,14 @@ def attenuation(table: pd.DataFrame) -> pd.DataFrame:
         big = np.abs(tr) >= 0.05
         ratio = float(np.median(co[big] / tr[big])) if big.any() else math.nan
         lag = table[(table["series"] == s) & (table["variable"] == "L.fdi")]
-        rows.append({
-            "series": s, "slope": slope, "median_ratio": ratio,
-            "share_within_2se": float(g["within"].mean()),
-            "rho_hat": float(lag["coef"].iloc[0]) if len(lag) else math.nan,
-            "rho_true": float(lag["truth"].iloc[0]) if len(lag) else math.nan,
-        })
+        rows.append(
+            {
+                "series": s,
+                "slope": slope,
+                "median_ratio": ratio,
+                "share_within_2se": float(g["within"].mean()),
+                "rho_hat": float(lag["coef"].iloc[0]) if len(lag) else math.nan,
+                "rho_true": float(lag["truth"].iloc[0]) if len(lag) else math.nan,
+            }
+        )
     return pd.DataFrame(rows)

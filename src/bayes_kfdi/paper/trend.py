@@ -1,4 +1,4 @@
-"""The trend interactions in the paper's own terms.
+r"""The trend interactions in the paper's own terms.
 
 The paper (section 6) reads the wage x trend interaction for efficiency-seeking FDI as:
 "an increase of two standard deviations in host country wages would lead to a 14%
@@ -7,7 +7,7 @@ its end. With the slope ``b(t) = b + g (t - t*)`` of log FDI on log wages, that 
 
 .. math::
 
-    \\Delta(t) = \\exp\\{2\\,\\mathrm{sd}(w)\\,[b + g\\,(t - t^*)]\\} - 1,
+    \Delta(t) = \exp\{2\,\mathrm{sd}(w)\,[b + g\,(t - t^*)]\} - 1,
 
 a short-run (impact) effect; the lagged outcome is held fixed. Its delta-method standard
 error uses the GMM covariance of ``(b, g)``:
@@ -116,13 +116,20 @@ def two_sd_effect(
             t_ref = truth.get("reference_year", reference_year)
             g = truth.get("beta_trend", {}).get(series, {}).get(term, 0.0)
             tr = math.expm1(2 * sd * (truth["beta"][series][term] + g * (year - t_ref)))
-        rows.append({
-            "year": int(year), "slope": slope, "slope_se": slope_se,
-            "effect": eff, "effect_se": eff_se, "lower": eff - q * eff_se, "upper": eff + q * eff_se,
-            # the same interval built on the log scale and transformed: stays above -100%
-            "lower_log": math.expm1(2 * sd * (slope - q * slope_se)),
-            "upper_log": math.expm1(2 * sd * (slope + q * slope_se)),
-            "paper": paper[i] if paper is not None and i < len(paper) else math.nan,
-            "truth": tr,
-        })
+        rows.append(
+            {
+                "year": int(year),
+                "slope": slope,
+                "slope_se": slope_se,
+                "effect": eff,
+                "effect_se": eff_se,
+                "lower": eff - q * eff_se,
+                "upper": eff + q * eff_se,
+                # the same interval built on the log scale and transformed: stays above -100%
+                "lower_log": math.expm1(2 * sd * (slope - q * slope_se)),
+                "upper_log": math.expm1(2 * sd * (slope + q * slope_se)),
+                "paper": paper[i] if paper is not None and i < len(paper) else math.nan,
+                "truth": tr,
+            }
+        )
     return TrendEffect(pd.DataFrame(rows), term, series, float(sd), level)
