@@ -216,7 +216,7 @@ def _html_table(lay: pd.DataFrame, caption: str, group: str) -> str:
 
 
 def to_html(table: pd.DataFrame, table_name: str, *, variant: str = "baseline") -> str:
-    """Render a standalone HTML page: our estimates in the paper's layout, then the published table."""
+    """Render a standalone HTML page: our estimates, then the published table."""
     title, dep = TABLE_TITLES[table_name]
     if variant == "trend":
         title += " (with time-trend interactions)"
