@@ -468,18 +468,24 @@ class SystemGMM:
         return out
 
 
+_CONTROLLER: list = []
+
+
 def _single_thread_blas():  # noqa: ANN202
     """Limit BLAS to one thread if threadpoolctl is available.
 
     threadpoolctl comes with the scipy/scikit-learn stack; it is not a hard requirement.
+    The controller (which scans the loaded libraries) is built once per process.
     """
     import contextlib
 
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import ThreadpoolController
     except ImportError:  # pragma: no cover
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def _j_test(stat: float, df: int, name: str, note: str) -> TestStatistic | InapplicableTest:
