@@ -172,3 +172,9 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def hypotheses_path() -> Path:
     return Path(__file__).resolve().parents[2] / "models" / "hypotheses.toml"
+
+
+@pytest.fixture(scope="session")
+def make_run_dir():
+    """The :func:`build_run_dir` factory (test modules cannot import conftest directly)."""
+    return build_run_dir

@@ -33,6 +33,7 @@ from bayes_kfdi.report.inputs import (
     RunInputs,
     gmm_lookup,
     slope_draws,
+    slope_prior_names,
 )
 
 __all__ = [
@@ -511,8 +512,9 @@ def _psense_groups(tree: xr.DataTree | None) -> dict[str, xr.Dataset] | None:
         ]
         return xr.Dataset({"total": sum(parts[1:], parts[0]).transpose("chain", "draw")})
 
+    prior = tree["log_prior"].to_dataset()[list(slope_prior_names(tree))]
     return {
-        "log_prior": total(tree["log_prior"].to_dataset()),
+        "log_prior": total(prior),
         "log_likelihood": total(tree["log_likelihood"].to_dataset()),
     }
 

@@ -40,6 +40,7 @@ __all__ = [
     "slope_draws",
     "slope_path",
     "observation_series",
+    "slope_prior_names",
     "gmm_coef_names",
     "gmm_lookup",
     "SUMMARY_FILE",
@@ -79,6 +80,11 @@ SERIES_DIMS: tuple[str, ...] = ("series",)
 TERM_DIMS: tuple[str, ...] = ("term", "coef", "tv_term")
 YEAR_DIMS: tuple[str, ...] = ("year", "time")
 SAMPLE_DIMS: tuple[str, ...] = ("chain", "draw")
+#: ``log_prior`` variables power-scaled for prior sensitivity: the slope hierarchy
+#: (``beta_mu``, ``beta_tau``, ``beta_z``, ``trend_*``). Scaling every prior term would
+#: also rescale the random-effect and imputation models, which are part of the model
+#: structure rather than prior beliefs about the slopes (Kallioinen et al. 2024, sec. 3).
+SLOPE_PRIOR_PREFIXES: tuple[str, ...] = ("beta", "trend")
 
 #: summary.csv and posterior.nc are written from the same draws; summary values may be
 #: rounded, so agreement is checked to within a fraction of the posterior sd.
@@ -413,3 +419,16 @@ def observation_series(tree: xr.DataTree, obs_dim: str) -> np.ndarray | None:
         if "series" in const.variables and const["series"].dims == (obs_dim,):
             return np.asarray(const["series"].values).astype(str)
     return None
+
+
+def slope_prior_names(tree: xr.DataTree) -> tuple[str, ...]:
+    """Names of the ``log_prior`` variables that belong to the slope priors.
+
+    All ``log_prior`` variables when none matches :data:`SLOPE_PRIOR_PREFIXES` (e.g. a
+    model with other names); empty when there is no ``log_prior`` group.
+    """
+    if "log_prior" not in tree.children:
+        return ()
+    names = tuple(str(v) for v in tree["log_prior"].data_vars)
+    chosen = tuple(n for n in names if n.split("_")[0] in SLOPE_PRIOR_PREFIXES)
+    return chosen or names

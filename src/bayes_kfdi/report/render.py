@@ -36,7 +36,7 @@ from bayes_kfdi.report.hypothesis import (
     evaluate_all,
     psense_status,
 )
-from bayes_kfdi.report.inputs import RunInputs, load_run, slope_path
+from bayes_kfdi.report.inputs import RunInputs, load_run, slope_path, slope_prior_names
 
 __all__ = [
     "ReportPaths",
@@ -200,6 +200,13 @@ def report_context(
             wt, title=f"{w.sd_multiple:g}-sd rise in {w.term}: {w.series}"
         )
     loo, loo_note = tables.loo_table(inputs)
+    conv = tables.convergence_table(inputs)
+    problems = [
+        f"{r.metric} = {format_number(r.value)} (threshold {format_number(r.threshold)})"
+        for r in conv.itertuples(index=False) if not r.ok
+    ]
+    if inputs.posterior is not None and inputs.posterior.attrs.get("convergence_problems"):
+        problems.append(str(inputs.posterior.attrs["convergence_problems"]))
     context = {
         "name": name,
         "title": title,
@@ -217,7 +224,10 @@ def report_context(
         "wage_rows": wage_rows,
         "wage_notes": wage_notes,
         "has_wage": "wage_effect" in figs,
-        "convergence": _records(tables.convergence_table(inputs)),
+        "convergence": _records(conv),
+        "convergence_problems": problems,
+        "prior_vars": list(slope_prior_names(inputs.posterior)) if inputs.posterior is not None
+        else [],
         "worst": _records(tables.worst_parameters(inputs)),
         "loo": _records(loo),
         "loo_note": loo_note,
