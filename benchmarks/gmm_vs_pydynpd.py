@@ -168,10 +168,10 @@ def main() -> None:
                 t0 = time.perf_counter()
                 res = xtabond2(df, spec["ours"], entity=spec["entity"], time=spec["time"])
                 best = min(best, time.perf_counter() - t0)
-        table = pd.DataFrame({
-            "ours_coef": res.params, "pydynpd_coef": pd.Series({_name(k): v for k, v in pyd["coef"].items()}),
-            "ours_se": res.std_errors, "pydynpd_se": pd.Series({_name(k): v for k, v in pyd["se"].items()}),
-        })
+        pyd_coef = pd.Series({_name(k): v for k, v in pyd["coef"].items()})
+        pyd_se = pd.Series({_name(k): v for k, v in pyd["se"].items()})
+        table = pd.DataFrame({"ours_coef": res.params, "pydynpd_coef": pyd_coef,
+                              "ours_se": res.std_errors, "pydynpd_se": pyd_se})
         table["max_rel_diff"] = np.maximum(
             (table.ours_coef - table.pydynpd_coef).abs() / table.pydynpd_coef.abs(),
             (table.ours_se - table.pydynpd_se).abs() / table.pydynpd_se.abs(),
