@@ -15,6 +15,8 @@ from bayes_kfdi.report.hypothesis import (
     validate_hypotheses,
 )
 from bayes_kfdi.report.inputs import GmmEquation, RunInputs, load_run
+from bayes_kfdi.report.pipeline import ReproduceResult, reproduce
+from bayes_kfdi.report.render import ReportPaths, render_report, write_report
 
 __all__ = [
     "Claim",
@@ -30,4 +32,9 @@ __all__ = [
     "GmmEquation",
     "RunInputs",
     "load_run",
+    "ReproduceResult",
+    "reproduce",
+    "ReportPaths",
+    "render_report",
+    "write_report",
 ]

@@ -159,7 +159,8 @@ def wage_effect_plot(table: pd.DataFrame, *, title: str) -> Figure:
     width = 0.8 / max(len(methods), 1)
     for i, m in enumerate(methods):
         sub = table[table["method"] == m]
-        x = np.array([0 if p == "start" else 1 for p in sub["period"]]) + (i - (len(methods) - 1) / 2) * width
+        offset = (i - (len(methods) - 1) / 2) * width
+        x = np.array([0 if p == "start" else 1 for p in sub["period"]]) + offset
         eff = sub["effect_pct"].to_numpy(dtype=float)
         lo = sub["low_pct"].to_numpy(dtype=float)
         hi = sub["high_pct"].to_numpy(dtype=float)

@@ -268,7 +268,9 @@ def _band(value: Any, where: str) -> tuple[float, float]:
         and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
     )
     if not ok or not value[0] < value[1]:
-        raise _fail(where, f"{value!r}; expected [low, high] numbers with low < high, e.g. [-0.05, 0.05]")
+        raise _fail(
+            where, f"{value!r}; expected [low, high] numbers with low < high, e.g. [-0.05, 0.05]"
+        )
     return (float(value[0]), float(value[1]))
 
 
@@ -310,14 +312,17 @@ def _parse_claim(raw: Any, where: str) -> Claim:
     if not isinstance(series, list) or not series or not all(
         isinstance(s, str) and s for s in series
     ):
-        raise _fail(f"{where} series", f"{raw['series']!r}; expected a series name or a list of them")
+        raise _fail(
+            f"{where} series", f"{raw['series']!r}; expected a series name or a list of them"
+        )
     if len(set(series)) != len(series):
         raise _fail(f"{where} series", f"{series!r} repeats a series; list each once")
     direction = raw["direction"]
     if direction not in DIRECTIONS:
         raise _fail(
             f"{where} direction",
-            f"{direction!r}; expected one of {', '.join(map(repr, DIRECTIONS))} (sign of the slope)",
+            f"{direction!r}; expected one of {', '.join(map(repr, DIRECTIONS))} "
+            "(sign of the slope)",
         )
     component = raw.get("component", "level")
     if component not in COMPONENTS:
@@ -385,13 +390,17 @@ def parse_hypotheses(raw: Mapping[str, Any], *, source: str = "<dict>") -> Hypot
             if not hid.replace("_", "").replace("-", "").isalnum():
                 raise _fail(f"{where} id", f"{hid!r}; expected letters, digits, '-' or '_'")
             if hid in seen:
-                raise _fail(f"{where} id", f"{hid!r} is used twice; give each hypothesis its own id")
+                raise _fail(
+                    f"{where} id", f"{hid!r} is used twice; give each hypothesis its own id"
+                )
             seen.add(hid)
             where = f"hypothesis {hid}"
             claims_raw = item["claims"]
             if not isinstance(claims_raw, list) or not claims_raw:
                 raise _fail(f"{where} claims", "expected a non-empty array of claims")
-            claims = tuple(_parse_claim(c, f"{where} claim #{j + 1}") for j, c in enumerate(claims_raw))
+            claims = tuple(
+                _parse_claim(c, f"{where} claim #{j + 1}") for j, c in enumerate(claims_raw)
+            )
             hyps.append(
                 Hypothesis(
                     id=hid,

@@ -149,7 +149,7 @@ class RunInputs:
         return self.summary is not None and self.posterior is not None
 
     def gmm_for(self, series: str, variant: str = "baseline") -> GmmEquation | None:
-        """The GMM equation of ``series`` and ``variant``, or None."""
+        """Return the GMM equation of ``series`` and ``variant``, or None."""
         for eq in self.gmm:
             if eq.series == series and eq.variant == variant:
                 return eq
@@ -222,7 +222,9 @@ def load_run(run_dir: str | Path) -> RunInputs:
     summary_path = run_dir / SUMMARY_FILE
     post_path = run_dir / POSTERIOR_FILE
     summary = _read_summary(summary_path) if summary_path.is_file() else None
-    posterior = xr.open_datatree(post_path, engine="h5netcdf").load() if post_path.is_file() else None
+    posterior = (
+        xr.open_datatree(post_path, engine="h5netcdf").load() if post_path.is_file() else None
+    )
     gmm = _read_gmm(run_dir / GMM_DIR)
     check_path = run_dir / DATA_CHECK_FILE
     data_check = json.loads(check_path.read_text(encoding="utf-8")) if check_path.is_file() else {}
@@ -406,7 +408,7 @@ def gmm_lookup(
 
 
 def observation_series(tree: xr.DataTree, obs_dim: str) -> np.ndarray | None:
-    """The series of each observation along ``obs_dim``, or None if not recorded.
+    """Return the series of each observation along ``obs_dim``, or None if not recorded.
 
     Looked up as a ``series`` coordinate of ``observed_data`` first, then as a
     ``series`` variable of ``constant_data`` (where ``bayes_kfdi.bayes.fit`` stores it).

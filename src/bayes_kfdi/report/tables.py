@@ -101,7 +101,7 @@ def convergence_table(inputs: RunInputs) -> pd.DataFrame:
 
 
 def worst_parameters(inputs: RunInputs, n: int = 10) -> pd.DataFrame:
-    """The ``n`` summary rows with the highest R-hat (ties: lowest ESS first)."""
+    """Return the ``n`` summary rows with the highest R-hat (ties: lowest ESS first)."""
     if inputs.summary is None:
         return pd.DataFrame(columns=["parameter", "series", "term", "r_hat", "ess_bulk"])
     s = inputs.summary.sort_values(["r_hat", "ess_bulk"], ascending=[False, True])
@@ -221,7 +221,7 @@ def ppc_frame(inputs: RunInputs, var: str = "fdi") -> pd.DataFrame:
     tree = inputs.posterior
     if tree is None or not {"posterior_predictive", "observed_data"} <= set(tree.children):
         return pd.DataFrame(columns=cols)
-    if var not in tree["observed_data"].data_vars or var not in tree["posterior_predictive"].data_vars:
+    if any(var not in tree[g].data_vars for g in ("observed_data", "posterior_predictive")):
         return pd.DataFrame(columns=cols)
     obs = tree["observed_data"][var]
     rep = tree["posterior_predictive"][var]
@@ -258,8 +258,10 @@ def _pct(x: np.ndarray | float) -> np.ndarray | float:
     return 100.0 * np.expm1(x)
 
 
-def wage_effect_table(inputs: RunInputs, spec: WageEffectSpec, ci_prob: float) -> tuple[pd.DataFrame, list[str]]:
-    """The paper's wage-effect comparison: percent change in FDI after a k-sd rise.
+def wage_effect_table(
+    inputs: RunInputs, spec: WageEffectSpec, ci_prob: float
+) -> tuple[pd.DataFrame, list[str]]:
+    """Compare the paper's wage effect: percent change in FDI after a k-sd rise.
 
     The effect at year ``t`` of raising the log covariate by ``k`` standard deviations
     is ``100 * (exp(k * sd * beta(t)) - 1)`` percent, where ``beta(t)`` is the slope in

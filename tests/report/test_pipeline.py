@@ -1,0 +1,177 @@
+"""The main job: validation before fitting, refusal to overwrite, atomic publication.
+
+The Bayesian fit is replaced by a stub that writes the fixture posterior, so these tests
+exercise the orchestration in seconds; one slow test runs the real job with --quick.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from bayes_kfdi.exceptions import (
+    DataError,
+    OutputExistsError,
+    SpecificationError,
+)
+from bayes_kfdi.report import pipeline
+from bayes_kfdi.report.pipeline import default_paths, reproduce
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO / "data" / "korea_semisynthetic.csv"
+SPEC = REPO / "models" / "hierarchical.toml"
+
+
+def _stub_bayes(monkeypatch, fixture_dir: Path | None, *, fit_error: BaseException | None = None):
+    """Replace the Bayesian fit; record calls. ``fixture_dir`` supplies the outputs."""
+    real = pipeline.bayes_components()
+    calls: list[str] = []
+
+    def fit(spec, panel, *, data_sha256, progress):  # noqa: ARG001
+        calls.append("fit")
+        if fit_error is not None:
+            raise fit_error
+        return SimpleNamespace(idata=None)
+
+    def write_fit(result, out_dir):  # noqa: ARG001
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True)
+        for name in ("posterior.nc", "summary.csv"):
+            shutil.copy(fixture_dir / name, out_dir / name)
+
+    def build_model(spec, data):  # noqa: ARG001
+        raise RuntimeError("stub: no model")
+
+    comps = {**real, "fit": fit, "write_fit": write_fit, "build_model": build_model}
+    monkeypatch.setattr(pipeline, "bayes_components", lambda: comps)
+    return calls
+
+
+def _leftovers(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if p.name.startswith("."))
+
+
+@pytest.fixture(scope="module")
+def fixture_outputs(tmp_path_factory, make_run_dir) -> Path:
+    return make_run_dir(tmp_path_factory.mktemp("fixture_run"))
+
+
+def test_defaults_point_at_shipped_files() -> None:
+    d = default_paths()
+    assert d["data"] == DATA and d["hypotheses"].name == "hypotheses.toml"
+    assert d["out"] == REPO / "reports" / "example"
+
+
+def test_refuses_existing_output_before_any_work(tmp_path: Path, monkeypatch) -> None:
+    calls = _stub_bayes(monkeypatch, None)
+    out = tmp_path / "rep"
+    out.mkdir()
+    (out / "report.html").write_text("OLD")
+    with pytest.raises(OutputExistsError, match="--overwrite"):
+        reproduce(DATA, out, quick=True, overwrite=False, spec=SPEC, seed=1)
+    assert (out / "report.html").read_text() == "OLD"
+    assert calls == [] and _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "fragment"),
+    [
+        ("hypotheses", SpecificationError, "'cars' not in the data"),
+        ("spec", SpecificationError, "does not exist"),
+        ("data", DataError, "does not exist"),
+        ("seed", SpecificationError, "non-negative integer"),
+    ],
+)
+def test_everything_is_validated_before_fitting(tmp_path: Path, monkeypatch, change, error,
+                                                fragment) -> None:
+    calls = _stub_bayes(monkeypatch, None)
+    hyp = tmp_path / "h.toml"
+    hyp.write_text('[[hypothesis]]\nid = "X"\nclaims = [{ series = "cars", term = "gdp", '
+                   'direction = ">" }]\n')
+    args = {"data": DATA, "spec": SPEC, "hypotheses": None, "seed": 1}
+    if change == "hypotheses":
+        args["hypotheses"] = hyp
+    elif change == "spec":
+        args["spec"] = tmp_path / "absent.toml"
+    elif change == "data":
+        args["data"] = tmp_path / "absent.csv"
+    else:
+        args["seed"] = -3
+    with pytest.raises(error, match=fragment):
+        reproduce(args["data"], tmp_path / "rep", quick=True, overwrite=False,
+                  spec=args["spec"], seed=args["seed"], hypotheses=args["hypotheses"])
+    assert calls == []
+    assert not (tmp_path / "rep").exists() and _leftovers(tmp_path) == []
+
+
+def test_interrupted_run_leaves_previous_report_intact(tmp_path: Path, monkeypatch) -> None:
+    calls = _stub_bayes(monkeypatch, None, fit_error=KeyboardInterrupt())
+    out = tmp_path / "rep"
+    out.mkdir()
+    (out / "report.html").write_text("OLD")
+    with pytest.raises(KeyboardInterrupt):
+        reproduce(DATA, out, quick=True, overwrite=True, spec=SPEC, seed=1)
+    assert calls == ["fit"]
+    assert (out / "report.html").read_text() == "OLD"
+    assert sorted(p.name for p in out.iterdir()) == ["report.html"]
+    assert _leftovers(tmp_path) == []
+
+
+def test_full_job_with_stubbed_fit(tmp_path: Path, monkeypatch, fixture_outputs: Path) -> None:
+    calls = _stub_bayes(monkeypatch, fixture_outputs)
+    out = tmp_path / "rep"
+    res = reproduce(DATA, out, quick=True, overwrite=False, spec=SPEC, seed=7)
+    assert calls == ["fit"]
+    assert res.html == out / "report.html" and res.html.is_file()
+    assert [s.name for s in res.steps] == [
+        "validate", "data check", "GMM tables", "Bayesian fit", "comparison", "reports",
+    ]
+    run = out / "run"
+    gmm_files = sorted(p.name for p in (run / "gmm").glob("*.json"))
+    failed = json.loads((run / "gmm_failures.json").read_text())
+    assert len(gmm_files) + len(failed) == 12  # the paper's six series, baseline + trend
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["quick"] is True and manifest["seed"] == 7
+    assert manifest["sampler"]["draws"] == pipeline.QUICK_SAMPLER["draws"]
+    note = next(s for s in res.steps if s.name == "Bayesian fit").notes
+    assert note and "psense unavailable" in note[0]  # the stub has no model
+    check = json.loads((run / "data_check.json").read_text())
+    assert check["n_countries"] > 0 and set(check["floor_share"]) >= {"textile", "steel"}
+    html = res.html.read_text()
+    for h in ("H1", "H2", "H3"):
+        assert f'id="{h}"' in html
+    assert "quick smoke run" in html
+    assert _leftovers(tmp_path) == []
+    # A second run replaces the first only when asked to.
+    with pytest.raises(OutputExistsError):
+        reproduce(DATA, out, quick=True, overwrite=False, spec=SPEC, seed=7)
+    (out / "marker").write_text("old run")
+    reproduce(DATA, out, quick=True, overwrite=True, spec=SPEC, seed=7)
+    assert not (out / "marker").exists() and _leftovers(tmp_path) == []
+
+
+def test_cli_refuses_to_overwrite(tmp_path: Path) -> None:
+    out = tmp_path / "rep"
+    out.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "bayes_kfdi.cli", "reproduce", "--out", str(out), "--quick"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert proc.returncode == 2
+    assert "already exists" in proc.stderr and "--overwrite" in proc.stderr
+
+
+@pytest.mark.slow
+def test_real_quick_job_end_to_end(tmp_path: Path) -> None:
+    res = reproduce(DATA, tmp_path / "rep", quick=True, overwrite=False, spec=SPEC, seed=1)
+    html = res.html.read_text()
+    for h in ("H1", "H2", "H3"):
+        assert f'id="{h}"' in html
+    assert (tmp_path / "rep" / "run" / "posterior.nc").is_file()
+    assert "Power-scaling sensitivity is not available" not in html
