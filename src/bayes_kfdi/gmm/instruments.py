@@ -100,37 +100,50 @@ def build_frame(
     if len(df) == 0:
         raise DataError("The data frame has no rows. Expected a non-empty long panel.")
     tv = df[time]
-    if tv.isna().any():
+    tplain = _plain_numeric(tv)
+    tmiss = np.isnan(tplain) if tplain is not None and tplain.dtype.kind == "f" else (
+        tv.isna().to_numpy() if tplain is None else None)
+    if tmiss is not None and tmiss.any():
         raise DataError(
-            f"Time column {time!r} has {int(tv.isna().sum())} missing values. "
+            f"Time column {time!r} has {int(tmiss.sum())} missing values. "
             "Expected every row to have a period. Drop or fill those rows."
         )
-    try:
-        tnum = pd.to_numeric(tv)
-    except (TypeError, ValueError):
-        raise DataError(
-            f"Time column {time!r} is not numeric (saw e.g. {tv.iloc[0]!r}). Expected integer "
-            "periods such as years. Convert the column."
-        ) from None
-    tarr = np.asarray(tnum, dtype=float)
+    if tplain is not None:
+        tarr = tplain.astype(float)
+    else:
+        try:
+            tnum = pd.to_numeric(tv)
+        except (TypeError, ValueError):
+            raise DataError(
+                f"Time column {time!r} is not numeric (saw e.g. {tv.iloc[0]!r}). Expected "
+                "integer periods such as years. Convert the column."
+            ) from None
+        tarr = np.asarray(tnum, dtype=float)
     if not np.all(np.isfinite(tarr)) or not np.all(tarr == np.round(tarr)):
         raise DataError(
             f"Time column {time!r} has non-integer values. Expected integer periods."
         )
     tint = tarr.astype(np.int64)
-    for c in ent:
-        if df[c].isna().any():
+    ecols = [df[c] for c in ent]
+    for c, ec in zip(ent, ecols, strict=True):
+        eplain = _plain_numeric(ec)
+        emiss = (ec.isna().to_numpy() if eplain is None
+                 else np.isnan(eplain) if eplain.dtype.kind == "f" else None)
+        if emiss is not None and emiss.any():
             raise DataError(
-                f"Entity column {c!r} has {int(df[c].isna().sum())} missing values. "
+                f"Entity column {c!r} has {int(emiss.sum())} missing values. "
                 "Expected every row to belong to a group. Drop those rows."
             )
-    keys = pd.MultiIndex.from_arrays([df[c] for c in ent]) if len(ent) > 1 else pd.Index(df[ent[0]])
-    gcodes, guniq = pd.factorize(keys, sort=True)
+    if len(ent) > 1:
+        gcodes, guniq = pd.factorize(pd.MultiIndex.from_arrays(ecols), sort=True)
+    else:
+        plain = _plain_numeric(ecols[0])
+        gcodes, guniq = pd.factorize(pd.Index(ecols[0]) if plain is None else plain, sort=True)
     tmin = int(tint.min())
     tidx = tint - tmin
     n, t = len(guniq), int(tidx.max()) + 1
     flat = gcodes.astype(np.int64) * t + tidx
-    if np.unique(flat).size != flat.size:
+    if np.bincount(flat, minlength=n * t).max() > 1:
         dup = pd.Series(flat).duplicated(keep=False)
         ex = df.loc[dup.values, [*ent, time]].head(3).to_dict("records")
         raise DataError(
@@ -143,18 +156,34 @@ def build_frame(
     for v in variables:
         if v not in df.columns:
             raise DataError(f"Variable {v!r} is not a column of the data.")
-        col = pd.to_numeric(df[v], errors="coerce")
-        bad = col.isna() & df[v].notna()
-        if bad.any():
-            raise DataError(
-                f"Column {v!r} has non-numeric values (e.g. {df.loc[bad, v].iloc[0]!r}). "
-                "Expected numbers or empty cells. Clean the column."
-            )
+        raw = df[v]
+        vals = _plain_numeric(raw)
+        if vals is None:
+            col = pd.to_numeric(raw, errors="coerce")
+            bad = col.isna() & raw.notna()
+            if bad.any():
+                raise DataError(
+                    f"Column {v!r} has non-numeric values (e.g. {df.loc[bad, v].iloc[0]!r}). "
+                    "Expected numbers or empty cells. Clean the column."
+                )
+            vals = col.to_numpy(dtype=float)
         arr = np.full(n * t, np.nan)
-        arr[flat] = col.to_numpy(dtype=float)
+        arr[flat] = vals
         data[v] = arr.reshape(n, t)
-    groups = np.asarray(list(guniq), dtype=object)
+    groups = np.asarray(guniq.tolist(), dtype=object)
     return Frame(groups, np.arange(tmin, tmin + t), data, present.reshape(n, t))
+
+
+def _plain_numeric(col: pd.Series) -> np.ndarray | None:
+    """The values of a plain NumPy integer/float column (no copy), else ``None``.
+
+    Such columns need no coercion or non-numeric check; anything else (object, string,
+    boolean, nullable extension dtypes) goes through :func:`pandas.to_numeric`.
+    """
+    dt = col.dtype
+    if isinstance(dt, np.dtype) and dt.kind in "iuf":
+        return col.to_numpy()
+    return None
 
 
 def shift(a: Float64Array, k: int, fill: float = np.nan) -> Float64Array:

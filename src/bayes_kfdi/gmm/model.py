@@ -34,6 +34,7 @@ from bayes_kfdi.gmm.diagnostics import (
     InapplicableTest,
     TestStatistic,
     ar_statistic,
+    chi2_sf,
     diff_hansen_stat,
     wald_stat,
 )
@@ -130,7 +131,7 @@ class SystemGMM:
         self.data = data
         self.entity = entity
         self.time = time
-        cols = [c for c in data.columns if isinstance(c, str)]
+        cols = [c for c in data.columns.tolist() if isinstance(c, str)]
         self.command = (
             command if isinstance(command, GmmCommand) else parse_xtabond2(command, cols)
         )
@@ -492,9 +493,7 @@ def _j_test(stat: float, df: int, name: str, note: str) -> TestStatistic | Inapp
     if df <= 0:
         return InapplicableTest(f"model is exactly identified ({df} overidentifying "
                                 "restrictions)", name)
-    from scipy import stats
-
-    return TestStatistic(stat, float(stats.chi2.sf(stat, df)), float(df), name, note)
+    return TestStatistic(stat, chi2_sf(stat, df), float(df), name, note)
 
 
 def xtabond2(

@@ -29,6 +29,8 @@ INVSYM_TOL = 1e-9
 #: number of kept columns at the numerical rank.
 RANK_RTOL = 1e-12
 
+_POTRS = sla.get_lapack_funcs("potrs", (np.zeros((1, 1)),))
+
 
 def transform_matrix(transform: str, t: int) -> Float64Array:
     """Columns of ``M`` map a group's T level errors to its transformed errors.
@@ -95,18 +97,13 @@ def stacked_h(h_group: Float64Array, used_rows: IntArray, rows_per_group: int) -
     # pair every used row with the used rows of its own group through H's nonzeros
     local = np.full((g.max() + 1 if used_rows.size else 0, rows_per_group), -1, dtype=np.int64)
     local[g, p] = np.arange(used_rows.size)
-    ri, ci, vi = [], [], []
-    for a, b, v in zip(hs.row, hs.col, hs.data, strict=True):
-        ra, rb = local[:, a], local[:, b]
-        ok = (ra >= 0) & (rb >= 0)
-        ri.append(ra[ok])
-        ci.append(rb[ok])
-        vi.append(np.full(int(ok.sum()), v))
+    # every (group, nonzero of H) pair at once: (N, nnz) stacked positions, -1 if unused
+    ra, rb = local[:, hs.row], local[:, hs.col]
+    ok = (ra >= 0) & (rb >= 0)
+    vals = np.broadcast_to(hs.data, ra.shape)[ok]
     n = used_rows.size
-    if not ri:
-        return sp.csr_matrix((n, n))
-    return sp.csr_matrix((np.concatenate(vi), (np.concatenate(ri), np.concatenate(ci))),
-                         shape=(n, n))
+    # COO -> CSR sorts each row's columns, so the result does not depend on pair order
+    return sp.csr_matrix((vals, (ra[ok], rb[ok])), shape=(n, n))
 
 
 def invsym(
@@ -135,7 +132,8 @@ def invsym(
     factor = None
     if keep.any():
         try:
-            factor = sla.cho_factor(s[np.ix_(keep, keep)], lower=True, check_finite=False)
+            sub = s if keep.all() else s[np.ix_(keep, keep)]
+            factor = sla.cho_factor(sub, lower=True, check_finite=False)
             if np.min(np.diag(factor[0])) ** 2 <= INVSYM_TOL:
                 raise np.linalg.LinAlgError
         except np.linalg.LinAlgError:
@@ -143,8 +141,15 @@ def invsym(
             factor = (chol, True)
     dropped = ~keep
     if keep.any():
-        inv = sla.cho_solve(factor, np.eye(int(keep.sum())), check_finite=False)
-        out[np.ix_(keep, keep)] = inv
+        assert factor is not None
+        # what sla.cho_solve runs, minus its batching and validation wrappers
+        inv, info = _POTRS(factor[0], np.eye(int(keep.sum())), lower=factor[1])
+        if info != 0:  # pragma: no cover - only for malformed arguments
+            raise np.linalg.LinAlgError(f"LAPACK potrs failed with info={info}")
+        if dropped.any():
+            out[np.ix_(keep, keep)] = inv
+        else:
+            out = inv
         out = out * scale[:, None] * scale[None, :]
     if warn and dropped.any():
         warnings.warn(
