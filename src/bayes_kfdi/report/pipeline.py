@@ -326,6 +326,19 @@ def reproduce(
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise SpecificationError(f"seed = {seed!r}; expected a non-negative integer")
     console = console or Console(stderr=True)
+    from bayes_kfdi.multisource.spec import is_multisource_spec
+
+    if is_multisource_spec(spec_p):
+        # A spec with a [multisource] section (issue 8) switches to the multi-source job.
+        from bayes_kfdi.multisource.pipeline import reproduce_multisource
+
+        ms_out = reproduce_multisource(data_p, out_p, spec_p, quick=quick, overwrite=overwrite,
+                                       seed=seed, console=console)
+        total = time.perf_counter() - t_start
+        return ReproduceResult(out=ms_out, html=ms_out / "report.html",
+                               markdown=ms_out / "report.md",
+                               steps=(StepRecord("multi-source job", "done", total),),
+                               seconds=total)
     records: list[StepRecord] = []
 
     t0 = time.perf_counter()
