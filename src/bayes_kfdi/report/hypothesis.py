@@ -531,30 +531,41 @@ def _psense_groups(tree: xr.DataTree | None) -> dict[str, xr.Dataset] | None:
 def _psense(
     tree: xr.DataTree,
     groups: dict[str, xr.Dataset] | None,
-    draws: np.ndarray,
+    draws: Sequence[np.ndarray],
     settings: HypothesisSettings,
-) -> tuple[float, float, str]:
+) -> list[tuple[float, float, str]]:
+    """Prior and likelihood sensitivity of each quantity (one psense call per group)."""
     if groups is None:
-        return math.nan, math.nan, f"not available: {psense_status(tree)}"
+        return [(math.nan, math.nan, f"not available: {psense_status(tree)}")] * len(draws)
+    if not draws:
+        return []
     post = tree["posterior"]
     coords = {"chain": post["chain"].values, "draw": post["draw"].values}
+    names = [f"q{i}" for i in range(len(draws))]
     small = xr.DataTree.from_dict(
         {
-            "posterior": xr.Dataset({"q": (("chain", "draw"), draws)}, coords=coords),
+            "posterior": xr.Dataset(
+                {n: (("chain", "draw"), d) for n, d in zip(names, draws, strict=True)},
+                coords=coords,
+            ),
             "log_prior": groups["log_prior"].assign_coords(coords),
             "log_likelihood": groups["log_likelihood"].assign_coords(coords),
         }
     )
-    prior = float(azs.psense(small, var_names=["q"], group="prior")["q"].item())
-    lik = float(azs.psense(small, var_names=["q"], group="likelihood")["q"].item())
+    prior = azs.psense(small, var_names=names, group="prior")
+    lik = azs.psense(small, var_names=names, group="likelihood")
     thr = settings.psense_threshold
-    if prior >= thr and lik >= thr:
-        diag = "potential prior-data conflict"
-    elif prior >= thr:
-        diag = "potential strong prior / weak likelihood"
-    else:
-        diag = "ok"
-    return prior, lik, diag
+    out = []
+    for n in names:
+        p, li = float(prior[n].item()), float(lik[n].item())
+        if p >= thr and li >= thr:
+            diag = "potential prior-data conflict"
+        elif p >= thr:
+            diag = "potential strong prior / weak likelihood"
+        else:
+            diag = "ok"
+        out.append((p, li, diag))
+    return out
 
 
 def _bayes_row(
@@ -562,7 +573,6 @@ def _bayes_row(
     claim: Claim,
     series: str,
     settings: HypothesisSettings,
-    groups: dict[str, xr.Dataset] | None,
 ) -> tuple[dict[str, Any], np.ndarray | None]:
     lo, hi = _rope_for(claim, settings)
     row: dict[str, Any] = {"rope_low": lo, "rope_high": hi}
@@ -594,7 +604,6 @@ def _bayes_row(
         rope_decision = "HDI outside ROPE"
     else:
         rope_decision = "HDI overlaps ROPE"
-    prior_s, lik_s, diag = _psense(inputs.posterior, groups, draws, settings)
     thr = settings.prob_threshold
     if rope_decision == "HDI inside ROPE":
         verdict = "practically zero"
@@ -606,8 +615,8 @@ def _bayes_row(
         verdict = "inconclusive"
     row.update(
         bayes_mean=mean, bayes_sd=sd, hdi_low=h_lo, hdi_high=h_hi, p_direction=p_dir,
-        p_rope=p_rope, rope_decision=rope_decision, prior_sensitivity=prior_s,
-        likelihood_sensitivity=lik_s, sensitivity_diagnosis=diag, bayes_verdict=verdict,
+        p_rope=p_rope, rope_decision=rope_decision, bayes_verdict=verdict,
+        _draws=draws,
     )
     return row, flat if claim.direction == ">" else -flat
 
@@ -741,6 +750,7 @@ def evaluate_hypothesis(
     rows: list[dict[str, Any]] = []
     signed: list[np.ndarray] = []
     groups = _psense_groups(inputs.posterior) if inputs.has_bayes else None
+    # One psense call per hypothesis: the power-scaling weights are shared by all claims.
     for claim in hypothesis.claims:
         for series in claim.series:
             row: dict[str, Any] = {
@@ -751,13 +761,19 @@ def evaluate_hypothesis(
                 "component": claim.component,
                 "direction": claim.direction,
             }
-            brow, s = _bayes_row(inputs, claim, series, settings, groups)
+            brow, s = _bayes_row(inputs, claim, series, settings)
             row.update(brow)
             if s is not None:
                 signed.append(s)
             row.update(_gmm_row(inputs, claim, series, settings))
             row["agree"] = _agree(row["bayes_verdict"], row["gmm_verdict"])
             rows.append(row)
+    with_draws = [r for r in rows if "_draws" in r]
+    if inputs.posterior is not None:
+        sens = _psense(inputs.posterior, groups, [r.pop("_draws") for r in with_draws],
+                       settings)
+        for r, (p, li, diag) in zip(with_draws, sens, strict=True):
+            r.update(prior_sensitivity=p, likelihood_sensitivity=li, sensitivity_diagnosis=diag)
     table = pd.DataFrame(rows).reindex(columns=list(RESULT_COLUMNS))
     joint = float(np.mean(np.all(np.vstack(signed) > 0, axis=0))) if signed and len(
         signed
