@@ -15,12 +15,20 @@ __all__ = ["group_moments", "moment_covariance", "onestep_robust", "windmeijer"]
 
 
 def group_moments(z: sp.csc_matrix, e: Float64Array, gid: IntArray, n_groups: int) -> Float64Array:
-    """``G[i] = Z_i' e_i`` for every group, (N, L) dense."""
-    ze = sp.csr_matrix(z.multiply(e[:, None]))
-    p = sp.csr_matrix(
-        (np.ones(gid.size), (gid, np.arange(gid.size))), shape=(n_groups, gid.size)
-    )
-    return np.asarray((p @ ze).todense())
+    """``G[i] = Z_i' e_i`` for every group, (N, L) dense.
+
+    One weighted ``bincount`` over the stored entries of ``Z`` (column by column, rows in
+    order), which adds each group's products in row order -- the same sums as the sparse
+    product ``P (Z * e)`` with ``P`` the group indicator, without building ``P``.
+    """
+    if not z.has_sorted_indices:
+        z = z.sorted_indices()
+    n_cols = z.shape[1]
+    rows = z.indices
+    col = np.repeat(np.arange(n_cols, dtype=np.int64), np.diff(z.indptr))
+    sums = np.bincount(col * n_groups + gid[rows], weights=z.data * e[rows],
+                       minlength=n_cols * n_groups)
+    return sums.reshape(n_cols, n_groups).T.copy()
 
 
 def moment_covariance(g: Float64Array) -> Float64Array:

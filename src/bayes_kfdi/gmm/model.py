@@ -226,14 +226,12 @@ class SystemGMM:
         block = gmm_instruments(frame, cmd.gmm, system=cmd.system, r=r, sample=sample)
         z_gmm = to_sparse(block, used, n * r)
         z = sp.hstack([z_iv, z_gmm], format="csc")
-        nonzero = np.diff(z.indptr) > 0
+        # columns with a non-zero value (a stored zero still counts as structural)
+        entry_col = np.repeat(np.arange(z.shape[1]), np.diff(z.indptr))
+        nonzero = np.bincount(entry_col[z.data != 0], minlength=z.shape[1]) > 0
         nz_cols = np.flatnonzero(nonzero)
-        # a stored zero still counts as a structural nonzero; recheck values
-        if z.nnz:
-            absz = abs(z)
-            nonzero = np.asarray(absz.max(axis=0).todense()).ravel() > 0
-            nz_cols = np.flatnonzero(nonzero)
-        z = z[:, nz_cols]
+        if nz_cols.size < z.shape[1]:
+            z = z[:, nz_cols]
         n_iv_all = z_iv.shape[1]
         all_group = np.concatenate([iv_group, block.group])
         all_level = np.concatenate([np.zeros(n_iv_all, dtype=bool), block.level_gmm])
