@@ -147,6 +147,7 @@ def test_full_job_with_stubbed_fit(tmp_path: Path, monkeypatch, fixture_outputs:
     for h in ("H1", "H2", "H3"):
         assert f'id="{h}"' in html
     assert "quick smoke run" in html
+    assert (out / "paper" / "table2.html").is_file() and 'href="paper/table2.html"' in html
     assert _leftovers(tmp_path) == []
     # A second run replaces the first only when asked to.
     with pytest.raises(OutputExistsError):

@@ -14,7 +14,8 @@ Layout written to ``OUT`` (``reports/<name>``)::
     report.html  report.md  figures/*.png
     run/summary.csv  run/posterior.nc  run/ppc.csv  run/diagnostics.json   (Bayesian fit)
     run/gmm/<series>[.trend].json  run/gmm/coefficients.csv               (GMM)
-    run/data_check.json  run/hypotheses.csv  run/manifest.json
+    run/data_check.json  run/gmm_failures.json  run/hypotheses.csv  run/manifest.json
+    paper/table2.{csv,md,html,tex}  paper/table3.*  paper/*_trend.*  (paper layout)
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ __all__ = [
 
 _REPO = Path(__file__).resolve().parents[3]
 RUN_DIR = "run"
+#: Folder (beside ``run/``) for the paper-layout GMM tables of ``bayes-kfdi paper``.
+PAPER_DIR = "paper"
 #: ``--quick``: a smoke run. Two short chains check that every step runs end to end;
 #: the numbers are not for interpretation (the report says so).
 QUICK_SAMPLER: dict[str, int] = {"draws": 150, "tune": 150, "chains": 2}
@@ -139,6 +142,7 @@ def gmm_components() -> dict[str, Callable[..., Any]]:
                                      "GMM tables"),
         "equation_frame": _component("bayes_kfdi.paper.equations", "equation_frame",
                                      "GMM tables"),
+        "paper_tables": _component("bayes_kfdi.paper", "reproduce", "GMM tables"),
     }
 
 
@@ -370,6 +374,10 @@ def reproduce(
 
             t0 = time.perf_counter()
             gmm_results, gmm_notes, gmm_failed = run_gmm(panel, equations, gmm_c)
+            if equations:
+                # The paper-layout tables (Tables 2-3, trend variants) beside the report.
+                gmm_c["paper_tables"](data_p, build / PAPER_DIR, equations=equations,
+                                      robustness=False)
             gmm_notes += [f"{k} failed: {v}" for k, v in gmm_failed.items()]
             if not equations:
                 gmm_notes.append("no paper equation applies to the series in the data")

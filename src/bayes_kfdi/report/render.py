@@ -60,6 +60,8 @@ MARKDOWN_NAME = "report.md"
 FIGURE_DIR = "figures"
 #: Figure resolution: 100 dpi keeps the self-contained HTML well under 2 MB.
 FIGURE_DPI = 100
+#: Sibling folder whose ``table*.html`` files (``bayes-kfdi paper`` layout) are linked.
+PAPER_TABLES_DIR = "paper"
 DEFAULT_TITLE = "Korean outward FDI: Bayesian models vs system GMM"
 
 
@@ -302,6 +304,11 @@ def write_report(
         p.write_bytes(data)
         fig_paths.append(p)
     context["sources"] = _file_facts(inputs.run_dir, out_dir)
+    paper_dir = out_dir / PAPER_TABLES_DIR
+    context["paper_tables"] = (
+        sorted(p.relative_to(out_dir).as_posix() for p in paper_dir.glob("table*.html"))
+        if paper_dir.is_dir() else []
+    )
     env = _env()
     html = env.get_template("report.html.j2").render(
         **context,
