@@ -34,6 +34,7 @@ def log_ndtr(z: pt.TensorVariable) -> pt.TensorVariable:
     Uses ``log(erfc(-z/sqrt2)/2)`` for ``z > -5`` and the scaled ``erfcx`` form
     ``log(erfcx(-z/sqrt2)/2) - z^2/2`` in the lower tail, where ``erfc`` underflows.
     """
+    z = pt.as_tensor_variable(z)
     u = -z * _SQRT_HALF
     safe_hi = pt.switch(z > -5.0, u, 0.0)
     safe_lo = pt.switch(z > -5.0, 5.0 * _SQRT_HALF, u)

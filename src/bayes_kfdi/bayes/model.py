@@ -30,6 +30,7 @@ from bayes_kfdi.bayes.likelihoods import (
     censored_random,
     hurdle_logp,
     hurdle_random,
+    log_ndtr,
 )
 from bayes_kfdi.bayes.spec import HierarchicalSpec
 from bayes_kfdi.constants import (
@@ -104,6 +105,10 @@ class ModelData:
     n_initial : int, rows used only as initial conditions
     n_dropped : int, rows dropped (missing outcome, gap without lag, complete-case)
     data_frame : the dynamic rows (series, country, year, fdi) for output alignment
+    all_y : (R,) outcome of every row of the modelled units (dynamic or not)
+    all_series : (R,) series code of those rows
+    dyn_pos, lag_pos : (n,) position in ``all_y`` of each dynamic row and of its lag
+    first_pos : (U,) position in ``all_y`` of each unit's first row
     """
 
     y: np.ndarray
@@ -133,6 +138,11 @@ class ModelData:
     n_initial: int
     n_dropped: int
     data_frame: pd.DataFrame
+    all_y: np.ndarray
+    all_series: np.ndarray
+    dyn_pos: np.ndarray
+    lag_pos: np.ndarray
+    first_pos: np.ndarray
 
     @property
     def n_rows(self) -> int:
@@ -321,7 +331,20 @@ def prepare_data(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame) -> Mod
                     n_groups=len(g_uniq),
                 )
             )
+    allr = frame.loc[frame["_unit"].isin(set(units))].reset_index(drop=True)
+    pos = pd.Series(np.arange(len(allr)), index=pd.MultiIndex.from_frame(allr[["_unit", YEAR]]))
+    dyn_pos = pos.reindex(pd.MultiIndex.from_arrays([d["_unit"], d[YEAR]])).to_numpy()
+    lag_pos = pos.reindex(pd.MultiIndex.from_arrays([d["_unit"], d[YEAR] - 1])).to_numpy()
+    first_year = allr.groupby("_unit")[YEAR].min()
+    first_pos = pos.reindex(
+        pd.MultiIndex.from_arrays([list(units), first_year.reindex(list(units)).to_numpy()])
+    ).to_numpy()
     return ModelData(
+        all_y=allr[OUTCOME].to_numpy(dtype=float),
+        all_series=allr[SERIES].map(s_code).to_numpy(dtype=np.int64),
+        dyn_pos=dyn_pos.astype(np.int64),
+        lag_pos=lag_pos.astype(np.int64),
+        first_pos=first_pos.astype(np.int64),
         y=d[OUTCOME].to_numpy(dtype=float),
         ylag=d["_ylag"].to_numpy(dtype=float),
         at_floor=d[OUTCOME].to_numpy(dtype=float) <= spec.floor + AT_FLOOR_TOL,
@@ -462,8 +485,10 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
                 i_sigma,
                 observed=blk.values[obs],
             )
-            x_miss = pm.Normal(
-                f"impute_{blk.term}_missing", cell_mu[miss], i_sigma, shape=len(miss)
+            # Non-centred: a missing cell is pinned only by its group's level and trend.
+            x_miss_z = pm.Normal(f"impute_{blk.term}_missing_z", 0.0, 1.0, shape=len(miss))
+            x_miss = pm.Deterministic(
+                f"impute_{blk.term}_missing", cell_mu[miss] + i_sigma * x_miss_z
             )
             grid = pt.set_subtensor(
                 pt.as_tensor_variable(np.nan_to_num(blk.values))[miss], x_miss
@@ -486,6 +511,28 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
         sigma = pm.HalfNormal("sigma", pr.sigma * y_sd * 2.0, dims="series")
 
         # ---- slopes (standardised scale, at the reference year)
+        y0_used = md.y0
+        if spec.lag == "latent":
+            # Data augmentation: a floor-coded outcome's latent value lies below the
+            # floor; ystar is the full latent path of every modelled unit.
+            cens = np.flatnonzero(md.all_y <= spec.floor + AT_FLOOR_TOL)
+            gap = pm.HalfFlat("latent_gap", shape=len(cens))
+            ystar = pt.set_subtensor(
+                pt.as_tensor_variable(md.all_y)[cens], float(spec.floor) - gap
+            )
+            pm.Deterministic("fdi_latent_mean", ystar[cens].mean())
+            ylag_c = ystar[md.lag_pos] - y_mean
+            y0_used = ystar[md.first_pos]
+            # rows outside the dynamic likelihood (first rows, rows after gaps) get a
+            # per-series normal model, so that their latent values are proper
+            nondyn = np.setdiff1d(np.arange(md.all_y.size), md.dyn_pos)
+            mu0 = pm.Normal("initial_mu", y_mean, 2.0 * y_sd, dims="series")
+            sd0 = pm.HalfNormal("initial_sigma", 2.0 * y_sd, dims="series")
+            s_nd = md.all_series[nondyn]
+            pm.Potential(
+                "initial_density",
+                pm.logp(pm.Normal.dist(mu0[s_nd], sd0[s_nd]), ystar[nondyn]).sum(),
+            )
         eta = alpha[s_i] + alpha_trend[s_i] * md.tt + rho[s_i] * ylag_c
         if K:
             beta_std = _pooled_slopes(
@@ -570,7 +617,7 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
         if spec.initial_conditions == "wooldridge":
             # Wooldridge (2005): the unit effect's mean depends on y_i0 and on the
             # within-unit covariate means (Mundlak 1978; Chamberlain 1984).
-            y0c = md.y0 - y_mean
+            y0c = y0_used - y_mean
             gamma = pm.Normal("gamma_y0", 0.0, 1.0, dims="series")
             gamma_f = pm.Normal("gamma_y0_floor", 0.0, y_sd, dims="series")
             ic = gamma[md.unit_series] * y0c + gamma_f[md.unit_series] * md.y0_floor
@@ -589,6 +636,19 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
         # ---- likelihood
         sig_i = sigma[s_i]
         floor = float(spec.floor)
+        if spec.lag == "latent":
+            # fdi below carries log Phi((floor - eta)/sigma) for a floor-coded row; the
+            # latent value's density given censoring completes N(ystar | eta, sigma).
+            c_dyn = np.flatnonzero(md.at_floor)
+            y_c = ystar[md.dyn_pos[c_dyn]]
+            eta_c, sig_c = eta[c_dyn], sig_i[c_dyn]
+            pm.Potential(
+                "latent_density",
+                (
+                    pm.logp(pm.Normal.dist(eta_c, sig_c), y_c)
+                    - log_ndtr((floor - eta_c) / sig_c)
+                ).sum(),
+            )
         if spec.likelihood == "normal":
             pm.Normal("fdi", eta, sig_i, observed=md.y, dims="obs")
         elif spec.likelihood == "censored":

@@ -29,6 +29,7 @@ __all__ = [
 LIKELIHOODS = ("censored", "normal", "hurdle")
 INITIAL_CONDITIONS = ("wooldridge", "naive")
 SLOPE_POOLING = ("partial", "unpooled")
+LAGS = ("observed", "latent")
 MISSING = ("impute", "complete_case")
 TIME_FORMS = ("constant", "linear", "rw")
 CENTERING = ("auto", "centered", "noncentered")
@@ -148,6 +149,11 @@ class HierarchicalSpec:
     initial_conditions : {"wooldridge", "naive"}
         Wooldridge (2005) conditioning, or unit effects independent of the initial
         outcome (biased upwards in rho; kept for comparison).
+    lag : {"observed", "latent"}
+        The regressor for last year's outcome: the observed, floor-coded value (data),
+        or, under the censored likelihood, the latent uncensored outcome, sampled for
+        floor-coded years (data augmentation; Chib 1992). "latent" is the Tobit dynamic
+        model whose state is the latent flow.
     slopes : {"partial", "unpooled"}
         Partial pooling of slopes across series, or independent slopes per series.
     nest_motives : bool
@@ -170,6 +176,7 @@ class HierarchicalSpec:
     likelihood: Literal["censored", "normal", "hurdle"] = "censored"
     floor: float = FDI_FLOOR
     initial_conditions: Literal["wooldridge", "naive"] = "wooldridge"
+    lag: Literal["observed", "latent"] = "observed"
     slopes: Literal["partial", "unpooled"] = "partial"
     nest_motives: bool = True
     terms: tuple[str, ...] | None = None
@@ -189,6 +196,12 @@ class HierarchicalSpec:
         _check_literal(self.likelihood, LIKELIHOODS, "model.likelihood")
         _check_literal(self.initial_conditions, INITIAL_CONDITIONS, "model.initial_conditions")
         _check_literal(self.slopes, SLOPE_POOLING, "model.slopes")
+        _check_literal(self.lag, LAGS, "model.lag")
+        if self.lag == "latent" and self.likelihood != "censored":
+            raise SpecificationError(
+                f"model.lag = 'latent' needs likelihood = 'censored', got {self.likelihood!r}; "
+                "use lag = 'observed' with Normal or hurdle likelihoods"
+            )
         _check_literal(self.missing, MISSING, "model.missing")
         if isinstance(self.floor, bool) or not isinstance(self.floor, int | float):
             raise SpecificationError(f"model.floor = {self.floor!r}; expected a number")
@@ -260,6 +273,7 @@ _MODEL_KEYS = {
     "likelihood",
     "floor",
     "initial_conditions",
+    "lag",
     "slopes",
     "nest_motives",
     "terms",

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import json
+from functools import partial
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytest
+import xarray as xr
+from pymc.testing import mock_sample
+
+from bayes_kfdi.bayes.compare import compare_fits
+from bayes_kfdi.bayes.fit import MODEL_TYPE, fit, load_fit, write_fit
+from bayes_kfdi.bayes.spec import HierarchicalSpec
+from bayes_kfdi.bayes.summary import SUMMARY_COLUMNS
+from bayes_kfdi.constants import FDI_FLOOR
+from bayes_kfdi.exceptions import ConvergenceWarning, ProvenanceError, SpecificationError
+
+SCHEMA_COLUMNS = ("parameter", "series", "term", "mean", "sd", "q05", "q95", "r_hat", "ess_bulk")
+
+
+def _panel(seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in ("textile", "steel"):
+        for c in ("KOR", "USA", "JPN", "DEU"):
+            y = 2.0
+            for t in range(2000, 2008):
+                gdp, wage = rng.normal(10, 1), rng.normal(9, 0.5)
+                y = max(FDI_FLOOR, 0.5 * y + 0.3 * (gdp - 10) + rng.normal(1, 1))
+                rows.append({"series": s, "country": c, "year": t, "fdi": y, "gdp": gdp, "wage": wage})
+    return pd.DataFrame(rows)
+
+
+def _energy(size):
+    return np.random.default_rng(0).normal(size=size)
+
+
+@pytest.fixture(scope="module")
+def mock_fit():
+    """One pipeline run with pm.sample replaced by prior draws (pymc.testing.mock_sample)."""
+    stats = {"diverging": lambda size: np.zeros(size, dtype=bool), "energy": _energy}
+    spec = HierarchicalSpec(time_varying={"wage": "linear"}).with_sampler(
+        sampler="pymc", draws=40, chains=2, seed=5
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pm, "sample", partial(mock_sample, sample_stats=stats))
+        with pytest.warns(ConvergenceWarning, match="NOT converge"):
+            return fit(spec, _panel(), progress=False)
+
+
+def test_fit_pipeline_outputs_and_provenance(mock_fit, tmp_path):
+    res = mock_fit
+    idata = res.idata
+    for grp in ("posterior", "sample_stats", "log_likelihood", "posterior_predictive", "observed_data"):
+        assert grp in idata.children
+    assert idata.attrs["model_type"] == MODEL_TYPE
+    assert idata.attrs["spec_hash"] == res.spec.model_hash()
+    assert json.loads(idata.attrs["package_versions"])["pymc"] == pm.__version__
+    assert idata.attrs["seed"] == 5
+    assert len(idata.attrs["data_sha256"]) == 64
+    # the mocked "posterior" is prior draws copied across chains: R-hat cannot pass
+    assert idata.attrs["converged"] == 0
+    assert not res.summary["converged"].any()
+    # log-likelihood is one value per modelled row and matches the observed count
+    assert idata["log_likelihood"]["fdi"].shape[-1] == idata.attrs["n_obs"]
+    # summary: schema columns, slopes on the original scale
+    assert set(SCHEMA_COLUMNS) <= set(res.summary.columns)
+    assert list(res.summary.columns) == list(SUMMARY_COLUMNS)
+    beta = res.summary.query("parameter == 'beta'")
+    post = idata["posterior"]
+    x_sd = json.loads(idata.attrs["x_sd"])
+    for row in beta.itertuples():
+        draws = post["beta"].sel(series=row.series, term=row.term).values
+        assert row.mean == pytest.approx(draws.mean())
+        assert row.q05 == pytest.approx(np.quantile(draws, 0.05))
+        std = post["beta_z"].sel(series=row.series, term=row.term).values * 0  # exists
+        assert std.shape == draws.shape
+    # standardised -> original scale: beta * sd(x) is the standardised slope
+    assert x_sd["gdp"] == pytest.approx(_panel()["gdp"].std())
+    wage_rows = res.summary.query("parameter == 'beta' and term == 'wage'")
+    assert (wage_rows["year"] == idata.attrs["reference_year"]).all()
+    assert len(res.summary.query("parameter == 'beta_t'")) == 2 * 7
+    assert set(res.summary.query("parameter == 'rho'")["term"]) == {"lag"}
+    # predictive checks per series
+    assert set(res.ppc["statistic"]) == {"share_at_floor", "mean", "sd"}
+
+    out = write_fit(res, tmp_path / "fit")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "diagnostics.json",
+        "posterior.nc",
+        "ppc.csv",
+        "summary.csv",
+    ]
+    again = load_fit(out, spec=res.spec)
+    assert again.attrs["spec_hash"] == res.spec.model_hash()
+    np.testing.assert_allclose(
+        again["posterior"]["rho"].values, idata["posterior"]["rho"].values
+    )
+    with pytest.raises(ProvenanceError, match="spec hash"):
+        load_fit(out, spec=HierarchicalSpec(likelihood="normal"))
+    csv = pd.read_csv(out / "summary.csv")
+    assert len(csv) == len(res.summary)
+    assert not list(tmp_path.glob(".fit.*"))  # no temp dirs left behind
+
+
+def test_write_is_atomic_on_failure(mock_fit, tmp_path, monkeypatch):
+    out = write_fit(mock_fit, tmp_path / "fit")
+    before = (out / "summary.csv").read_bytes()
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", boom)
+    with pytest.raises(OSError, match="disk full"):
+        write_fit(mock_fit, tmp_path / "fit")
+    assert (out / "summary.csv").read_bytes() == before
+    assert not list(tmp_path.glob(".fit.*"))
+
+
+def _fake(lik: str, rows: str, seed: int) -> xr.DataTree:
+    rng = np.random.default_rng(seed)
+    ll = xr.Dataset({"fdi": (("chain", "draw", "obs"), rng.normal(-1, 0.1, (2, 100, 30)))})
+    post = xr.Dataset({"rho": (("chain", "draw"), rng.normal(size=(2, 100)))})
+    dt = xr.DataTree.from_dict({"posterior": post, "log_likelihood": ll})
+    dt.attrs.update({"likelihood": lik, "likelihood_rows_sha256": rows, "converged": 1})
+    return dt
+
+
+def test_compare_refuses_normal_vs_censored_and_different_rows():
+    with pytest.raises(SpecificationError, match="Normal likelihood with a censored"):
+        compare_fits({"a": _fake("normal", "x", 0), "b": _fake("censored", "x", 1)})
+    with pytest.raises(ProvenanceError, match="different observations"):
+        compare_fits({"a": _fake("censored", "x", 0), "b": _fake("censored", "y", 1)})
+    with pytest.raises(SpecificationError, match="at least two"):
+        compare_fits({"a": _fake("censored", "x", 0)})
+
+
+def test_compare_ranks_better_predictive_density_first():
+    good, bad = _fake("censored", "x", 0), _fake("hurdle", "x", 1)
+    bad["log_likelihood"]["fdi"] = bad["log_likelihood"]["fdi"] - 1.0
+    table = compare_fits({"good": good, "bad": bad})
+    assert table.index[0] == "good"
+    assert abs(table.loc["bad", "elpd_diff"]) == pytest.approx(30.0, rel=0.05)
+    assert "n_pareto_k_bad" in table.columns

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bayes_kfdi.bayes.spec import HierarchicalSpec, load_spec, spec_from_dict
+from bayes_kfdi.exceptions import SpecificationError
+
+ROOT = Path(__file__).resolve().parents[2]
+MY_SPECS = (
+    "hierarchical",
+    "normal",
+    "unpooled",
+    "constant",
+    "naive",
+    "complete_case",
+    "hurdle",
+)
+
+
+@pytest.mark.parametrize("name", MY_SPECS)
+def test_shipped_specs_load_and_differ_from_default_in_one_option(name):
+    spec = load_spec(ROOT / "models" / f"{name}.toml")
+    default = load_spec(ROOT / "models" / "hierarchical.toml")
+    assert spec.name == name
+    a, b = spec.to_dict(), default.to_dict()
+    diff = {k for k in a if a[k] != b[k]} - {"name"}
+    assert len(diff) == (0 if name == "hierarchical" else 1), diff
+
+
+def test_default_toml_matches_documented_default():
+    spec = load_spec(ROOT / "models" / "hierarchical.toml")
+    assert spec.likelihood == "censored"
+    assert spec.initial_conditions == "wooldridge"
+    assert spec.slopes == "partial"
+    assert spec.missing == "impute"
+    assert spec.terms is None
+    assert spec.time_varying == {"wage": "linear", "imunit": "linear"}
+    assert spec.sampler.sampler == "nutpie"
+
+
+def test_round_trip_and_hash():
+    spec = HierarchicalSpec(terms=("gdp", "wage"), time_varying={"wage": "rw"})
+    again = spec_from_dict(spec.to_dict())
+    assert again == spec
+    assert again.model_hash() == spec.model_hash()
+    # the sampler is not part of the model hash
+    assert spec.with_sampler(draws=10, seed=3).model_hash() == spec.model_hash()
+    assert HierarchicalSpec(likelihood="normal").model_hash() != spec.model_hash()
+
+
+@pytest.mark.parametrize(
+    ("raw", "match"),
+    [
+        ({"model": {"likelihood": "tobit"}}, "likelihood"),
+        ({"model": {"initial_conditions": "exogenous"}}, "initial_conditions"),
+        ({"model": {"slopes": "full"}}, "slopes"),
+        ({"model": {"missing": "drop"}}, "missing"),
+        ({"model": {"terms": []}}, "terms"),
+        ({"model": {"terms": ["gdp", "gdp"]}}, "repeats"),
+        ({"model": {"terms": ["gdp"]}, "time_varying": {"wage": "linear"}}, "not in model.terms"),
+        ({"time_varying": {"wage": "spline"}}, "time_varying.wage"),
+        ({"centering": {"country": "half"}}, "centering.country"),
+        ({"centering": {"region": "auto"}}, "centering level"),
+        ({"sampler": {"draws": 0}}, "sampler.draws"),
+        ({"sampler": {"sampler": "stan"}}, "sampler.sampler"),
+        ({"sampler": {"target_accept": 1.2}}, "target_accept"),
+        ({"sampler": {"seed": -1}}, "seed"),
+        ({"priors": {"beta_sd": -1.0}}, "priors.beta_sd"),
+        ({"priors": {"nonsense": 1.0}}, "priors"),
+        ({"model": {"colour": "red"}}, "unknown key"),
+        ({"modle": {}}, "unknown"),
+    ],
+)
+def test_invalid_specs_fail_before_sampling(raw, match):
+    with pytest.raises(SpecificationError, match=match):
+        spec_from_dict(raw)
+
+
+def test_load_spec_errors(tmp_path):
+    with pytest.raises(SpecificationError, match="does not exist"):
+        load_spec(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[model\nlikelihood = 1")
+    with pytest.raises(SpecificationError, match="not valid TOML"):
+        load_spec(bad)
