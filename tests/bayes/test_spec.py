@@ -16,6 +16,7 @@ MY_SPECS = (
     "naive",
     "complete_case",
     "hurdle",
+    "latent",
 )
 
 

@@ -204,7 +204,9 @@ def _unit_trends(
     return pd.DataFrame(out)
 
 
-def prepare_data(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame) -> ModelData:
+def prepare_data(
+    spec: HierarchicalSpec, panel: PanelData | pd.DataFrame, *, standardize: bool = True
+) -> ModelData:
     """Turn a canonical panel into model arrays.
 
     Parameters
@@ -212,6 +214,9 @@ def prepare_data(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame) -> Mod
     spec : HierarchicalSpec
     panel : PanelData or pandas.DataFrame
         Canonical long panel (``series, country, year, fdi`` plus covariates).
+    standardize : bool, default True
+        Standardise covariates internally. ``False`` exists only for the naive speed
+        baseline in ``benchmarks/bayes_speed.py``.
 
     Returns
     -------
@@ -254,7 +259,9 @@ def prepare_data(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame) -> Mod
     # standardisation uses every observed value of the panel
     x_mean = np.array([frame[t].mean() for t in terms], dtype=float)
     x_sd = np.array([frame[t].std() for t in terms], dtype=float)
-    if np.any(~np.isfinite(x_sd)) or np.any(x_sd <= 0):
+    if not standardize:
+        x_mean, x_sd = np.zeros(len(terms)), np.ones(len(terms))
+    elif np.any(~np.isfinite(x_sd)) or np.any(x_sd <= 0):
         bad = [t for t, s in zip(terms, x_sd, strict=True) if not (s > 0)]
         raise DataError(f"covariate(s) {bad} have no variation; drop them from model.terms")
     Xall = (frame[list(terms)].to_numpy(dtype=float) - x_mean) / x_sd if terms else np.zeros(
