@@ -71,7 +71,7 @@ RUN_DIR = "run"
 PAPER_DIR = "paper"
 #: ``--quick``: a smoke run. Two short chains check that every step runs end to end;
 #: the numbers are not for interpretation (the report says so).
-QUICK_SAMPLER: dict[str, int] = {"draws": 150, "tune": 150, "chains": 2}
+QUICK_SAMPLER: dict[str, int] = {"draws": 100, "tune": 100, "chains": 2}
 
 
 def default_paths() -> dict[str, Path]:
