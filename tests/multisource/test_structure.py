@@ -236,3 +236,23 @@ def test_per_source_gmm_fits_where_possible_and_explains_where_not(sim):
     assert set(res.results["KOR"]["coef"]) >= {"L.fdi", "gdp", "gdppc", "wage"}
     assert "3 years" in res.skipped["S02"]
     assert "3 hosts" in res.skipped["S03"]
+
+
+def test_host_level_history_drops_mundlak_terms_only(sim):
+    from bayes_kfdi.multisource.model import host_level_history
+
+    spec = _spec_for(sim)
+    md = prepare_data(spec, sim.frame)
+    assert np.abs(md.xbar).sum() > 0
+    h = host_level_history(md)
+    assert not h.xbar.any() and not h.xtrend.any()
+    np.testing.assert_array_equal(h.y0, md.y0)  # the y0 conditioning stays
+    np.testing.assert_array_equal(h.X, md.X)
+    names = set(build_independent(spec, h).named_vars)
+    assert "gamma_y0" in names and "delta_xbar_z" not in names
+
+
+def test_covariate_history_option_is_validated():
+    assert spec_from_mapping({"multisource": {}}).covariate_history == "host_effect"
+    with pytest.raises(SpecificationError, match="covariate_history"):
+        spec_from_mapping({"multisource": {"covariate_history": "country"}})

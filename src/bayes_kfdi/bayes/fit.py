@@ -160,7 +160,7 @@ def _observed_groups(md: ModelData) -> tuple[xr.Dataset, xr.Dataset]:
 
 def fit(
     spec: HierarchicalSpec,
-    panel: PanelData | pd.DataFrame,
+    panel: PanelData | pd.DataFrame | ModelData,
     *,
     data_sha256: str | None = None,
     progress: bool = True,
@@ -172,7 +172,9 @@ def fit(
     Parameters
     ----------
     spec : HierarchicalSpec
-    panel : PanelData or pandas.DataFrame
+    panel : PanelData, pandas.DataFrame or ModelData
+        A ModelData (from :func:`prepare_data`, possibly adjusted by the caller, e.g.
+        :mod:`bayes_kfdi.multisource`) is used as is.
     data_sha256 : str, optional
         Hash of the data file, recorded in the provenance (the CLI passes the file's).
     progress : bool
@@ -191,9 +193,14 @@ def fit(
         attributes and in every summary row.
     """
     t0 = time.perf_counter()
-    if not isinstance(panel, PanelData):
-        panel = PanelData(panel)
-    md = prepare_data(spec, panel)
+    if isinstance(panel, ModelData):
+        md = panel
+        if data_sha256 is None:
+            data_sha256 = frame_sha256(md.data_frame)
+    else:
+        if not isinstance(panel, PanelData):
+            panel = PanelData(panel)
+        md = prepare_data(spec, panel)
     model = build_model(spec, md)
     t_build = time.perf_counter() - t0
     idata, timings = sample_model(model, spec, progress=progress)

@@ -22,6 +22,7 @@ units of that source.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pymc as pm
@@ -31,10 +32,29 @@ from bayes_kfdi.bayes.model import ModelData
 from bayes_kfdi.bayes.spec import HierarchicalSpec
 from bayes_kfdi.exceptions import SpecificationError
 
-__all__ = ["build_independent", "INDEPENDENT_LIKELIHOODS"]
+__all__ = ["build_independent", "host_level_history", "INDEPENDENT_LIKELIHOODS"]
 
 #: Likelihoods the per-source model supports (the hurdle part is not mirrored yet).
 INDEPENDENT_LIKELIHOODS = ("censored", "normal")
+
+
+def host_level_history(md: ModelData) -> ModelData:
+    """Drop the unit-level covariate history (Mundlak means and trends) from ``md``.
+
+    In a multi-source panel every covariate is a *host* covariate, so a unit's
+    within-unit mean and trend are host-level quantities (units of one host differ only
+    in which years they are observed). The free host effect shared by all sources
+    already absorbs any correlation between host covariates and host effects, and the
+    source-specific ``delta`` coefficients on nearly identical host means form a ridge
+    that the sampler crawls along (max R-hat 1.04, BFMI 0.42 on ``ofdi_real``). The
+    initial-condition part of Wooldridge (2005), conditioning on ``y_i0``, is kept.
+
+    Returns
+    -------
+    ModelData
+        Copy with ``xbar`` and ``xtrend`` set to zero.
+    """
+    return replace(md, xbar=np.zeros_like(md.xbar), xtrend=np.zeros_like(md.xtrend))
 
 
 def _per_source(values: np.ndarray, idx: np.ndarray, n: int, fn) -> np.ndarray:
@@ -107,7 +127,7 @@ def build_independent(spec: HierarchicalSpec, md: ModelData) -> pm.Model:
             gamma = pm.Normal("gamma_y0", 0.0, 1.0, dims="series")
             gamma_f = pm.Normal("gamma_y0_floor", 0.0, y_sd, dims="series")
             u = u + gamma[u_s] * (md.y0 - y0_mean) + gamma_f[u_s] * md.y0_floor
-            if K:
+            if K and (np.any(md.xbar) or np.any(md.xtrend)):
                 scale = (pr.beta_sd * y_sd)[:, None]
                 delta = pm.Normal("delta_xbar_z", 0.0, 1.0, dims=("series", "term")) * scale
                 delta_t = pm.Normal("delta_xtrend_z", 0.0, 1.0, dims=("series", "term")) * scale

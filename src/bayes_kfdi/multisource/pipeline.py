@@ -34,7 +34,7 @@ from rich.console import Console
 from bayes_kfdi import __version__
 from bayes_kfdi.bayes.diagnostics import Diagnostics, diagnose
 from bayes_kfdi.bayes.fit import FitResult, fit, sample_model, write_fit
-from bayes_kfdi.bayes.model import prepare_data
+from bayes_kfdi.bayes.model import ModelData, prepare_data
 from bayes_kfdi.data.readers import read_panel
 from bayes_kfdi.exceptions import DataError, OutputExistsError, SpecificationError
 from bayes_kfdi.multisource.analysis import (
@@ -45,7 +45,7 @@ from bayes_kfdi.multisource.analysis import (
     per_source_gmm,
     slope_table,
 )
-from bayes_kfdi.multisource.model import build_independent
+from bayes_kfdi.multisource.model import build_independent, host_level_history
 from bayes_kfdi.multisource.panel import Selection, select_panel
 from bayes_kfdi.multisource.spec import MultiSourceSpec, load_multisource_spec
 
@@ -54,6 +54,7 @@ __all__ = [
     "SeparateFit",
     "QUICK_SAMPLER",
     "fit_separate",
+    "model_data",
     "run_multisource",
     "reproduce_multisource",
 ]
@@ -100,10 +101,15 @@ class MultiSourceResult:
     seconds: dict[str, float]
 
 
-def fit_separate(mspec: MultiSourceSpec, frame: pd.DataFrame) -> SeparateFit:
+def model_data(mspec: MultiSourceSpec, frame: pd.DataFrame) -> ModelData:
+    """Model arrays of the selected panel, with the spec's covariate-history choice."""
+    md = prepare_data(mspec.model, frame)
+    return host_level_history(md) if mspec.covariate_history == "host_effect" else md
+
+
+def fit_separate(mspec: MultiSourceSpec, md: ModelData) -> SeparateFit:
     """Sample one model per source (as one block-diagonal model) with log-likelihood."""
     t0 = time.perf_counter()
-    md = prepare_data(mspec.model, frame)
     model = build_independent(mspec.model, md)
     idata, _ = sample_model(model, mspec.model, progress=False)
     pm.compute_log_likelihood(idata, var_names=["fdi"], model=model,
@@ -138,13 +144,14 @@ def run_multisource(
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        pooled = fit(mspec.model, sel.frame, data_sha256=data_sha256, progress=False)
+        md = model_data(mspec, sel.frame)
+        pooled = fit(mspec.model, md, data_sha256=data_sha256, progress=False)
     secs["pooled"] = time.perf_counter() - t0
     separate = loo = None
     if mspec.compare_per_source:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            separate = fit_separate(mspec, sel.frame)
+            separate = fit_separate(mspec, md)
         secs["separate"] = separate.seconds
         src = pooled.idata["constant_data"]["series"].values
         loo = loo_pooled_vs_separate(pooled.idata, separate.idata, src)

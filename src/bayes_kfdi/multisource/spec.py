@@ -29,7 +29,9 @@ DEFAULT_GMM_COMMAND = (
 _KEYS = {
     "sources", "reference", "first_year", "last_year", "min_sources_per_host",
     "min_rows_per_source", "max_hosts", "compare_per_source", "gmm_command",
+    "covariate_history",
 }
+HISTORY = ("host_effect", "unit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,14 +48,25 @@ class MultiSourceSpec:
         Also fit one model per source and compare by LOO.
     gmm_command : str or None
         xtabond2 command fitted on each source's panel; None skips the GMM baseline.
+    covariate_history : {"host_effect", "unit"}
+        "host_effect": the shared host effect carries the covariate history and the
+        unit-level Mundlak terms are dropped
+        (:func:`bayes_kfdi.multisource.model.host_level_history`); "unit": keep them as
+        in the single-source model.
     """
 
     model: HierarchicalSpec
     selection: SelectionConfig = field(default_factory=SelectionConfig)
     compare_per_source: bool = True
     gmm_command: str | None = DEFAULT_GMM_COMMAND
+    covariate_history: str = "host_effect"
 
     def __post_init__(self) -> None:
+        if self.covariate_history not in HISTORY:
+            raise SpecificationError(
+                f"multisource.covariate_history = {self.covariate_history!r}; expected one "
+                f"of {HISTORY}"
+            )
         if not isinstance(self.compare_per_source, bool):
             raise SpecificationError(
                 f"multisource.compare_per_source = {self.compare_per_source!r}; expected "
@@ -98,6 +111,7 @@ def spec_from_mapping(raw: dict[str, Any]) -> MultiSourceSpec:
         )
     compare = ms.pop("compare_per_source", True)
     gmm = ms.pop("gmm_command", DEFAULT_GMM_COMMAND)
+    history = ms.pop("covariate_history", "host_effect")
     if "sources" in ms and isinstance(ms["sources"], list):
         ms["sources"] = tuple(ms["sources"])
     try:
@@ -109,6 +123,7 @@ def spec_from_mapping(raw: dict[str, Any]) -> MultiSourceSpec:
         selection=selection,
         compare_per_source=compare,
         gmm_command=gmm if gmm != "" else None,
+        covariate_history=history,
     )
 
 
