@@ -45,6 +45,9 @@ _PACKAGES = ("bayes-kfdi", "pymc", "pytensor", "nutpie", "arviz", "arviz-stats",
 #: Row-level groups are stored in float32: 7 significant digits are ample for LOO and
 #: predictive checks and halve the file size.
 _ROW_GROUPS = ("log_likelihood", "posterior_predictive")
+#: Posterior variables with at least this many values per draw (latent outcomes, imputed
+#: covariates, unit effects) are stored in float32 too, for the same reason.
+_BIG_VAR = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +227,11 @@ def fit(
         if grp in idata.children:
             ds = idata[grp].to_dataset()
             idata[grp] = xr.DataTree(ds.astype(np.float32))
+    post = idata["posterior"].to_dataset()
+    big = [v for v, da in post.data_vars.items() if da.size // max(
+        post.sizes["chain"] * post.sizes["draw"], 1) >= _BIG_VAR]
+    if big:
+        idata["posterior"] = xr.DataTree(post.assign({v: post[v].astype(np.float32) for v in big}))
     obs, const = _observed_groups(md)
     idata["observed_data"] = xr.DataTree(obs)
     idata["constant_data"] = xr.DataTree(const)

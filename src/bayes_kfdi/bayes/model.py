@@ -481,10 +481,12 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
             i_tau = pm.HalfNormal(f"impute_{blk.term}_tau", 1.0)
             i_slope_tau = pm.HalfNormal(f"impute_{blk.term}_trend_tau", 0.5)
             i_sigma = pm.HalfNormal(f"impute_{blk.term}_sigma", 0.5)
-            # Centred: each group's level and trend are pinned down by its own observed
-            # cells (covariates are smooth in time), the regime where centring mixes best.
+            # Levels centred: each group's level is pinned down by its own observed cells.
+            # Trends non-centred: their spread can be near zero (trendless covariates),
+            # where a centred trend forms a funnel (measured: R-hat 1.2 centred).
             a_g = pm.Normal(f"impute_{blk.term}_level", i_mu, i_tau, shape=blk.n_groups)
-            b_g = pm.Normal(f"impute_{blk.term}_trend", 0.0, i_slope_tau, shape=blk.n_groups)
+            b_z = pm.Normal(f"impute_{blk.term}_trend_z", 0.0, 1.0, shape=blk.n_groups)
+            b_g = i_slope_tau * b_z
             cell_mu = a_g[blk.group] + b_g[blk.group] * blk.tt
             pm.Normal(
                 f"impute_{blk.term}_observed",
@@ -624,10 +626,13 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
         if spec.initial_conditions == "wooldridge":
             # Wooldridge (2005): the unit effect's mean depends on y_i0 and on the
             # within-unit covariate means (Mundlak 1978; Chamberlain 1984).
-            y0c = y0_used - y_mean
+            # Every conditioning variable is centred over units so that the series
+            # intercepts do not trade off against the initial-condition coefficients.
+            y0c = y0_used - y0_used.mean() if spec.lag == "latent" else md.y0 - md.y0.mean()
+            floor_c = md.y0_floor - md.y0_floor.mean()
             gamma = pm.Normal("gamma_y0", 0.0, 1.0, dims="series")
             gamma_f = pm.Normal("gamma_y0_floor", 0.0, y_sd, dims="series")
-            ic = gamma[md.unit_series] * y0c + gamma_f[md.unit_series] * md.y0_floor
+            ic = gamma[md.unit_series] * y0c + gamma_f[md.unit_series] * floor_c
             if K:
                 # Chamberlain's projection on the covariate history, restricted to its
                 # within-unit mean and linear time trend.
@@ -635,8 +640,10 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
                 delta_t = pm.Normal(
                     "delta_xtrend", 0.0, pr.beta_sd * y_sd, dims=("series", "term")
                 )
-                ic = ic + (delta[md.unit_series] * md.xbar).sum(axis=1)
-                ic = ic + (delta_t[md.unit_series] * md.xtrend).sum(axis=1)
+                xbar_c = md.xbar - md.xbar.mean(axis=0)
+                xtrend_c = md.xtrend - md.xtrend.mean(axis=0)
+                ic = ic + (delta[md.unit_series] * xbar_c).sum(axis=1)
+                ic = ic + (delta_t[md.unit_series] * xtrend_c).sum(axis=1)
             unit_eff = unit_eff + ic
         eta = eta + unit_eff[md.unit_idx]
 
