@@ -175,7 +175,7 @@ def build_frame(
 
 
 def _plain_numeric(col: pd.Series) -> np.ndarray | None:
-    """The values of a plain NumPy integer/float column (no copy), else ``None``.
+    """Return the values of a plain NumPy integer/float column (no copy), else ``None``.
 
     Such columns need no coercion or non-numeric check; anything else (object, string,
     boolean, nullable extension dtypes) goes through :func:`pandas.to_numeric`.
@@ -475,24 +475,30 @@ def _extra_level_columns(
     while a *single counter shared by all columns of the group* is short of ``stop``; the
     counter is not reset between columns, so at most ``|stop - lag0|`` moves happen.
     """
-    n, t = dbases[0].shape
+    t = dbases[0].shape[1]
     srcs = [-1] if collapse else list(range(t))
     rr, cc, vv, meta = [], [], [], []
     col = col0
     counter = lag0
+    lagged: dict[tuple[int, int], Float64Array] = {}  # (variable, lag) -> shifted D.x
+    none = np.zeros(0, dtype=np.intp)
     for s in srcs:
         for vi, dbase in enumerate(dbases):
             lag = lag0
             while True:
-                shifted = shift(dbase, lag, fill=0.0)
+                if (vi, lag) not in lagged:
+                    lagged[vi, lag] = shift(dbase, lag, fill=0.0)
+                shifted = lagged[vi, lag]
+                tt = s + lag
                 if collapse:
-                    vals = shifted
+                    gi, ti = np.nonzero(shifted)
+                elif 0 <= tt < t:
+                    # the column's only period: non-zero rows in order, as np.nonzero gives
+                    gi = np.flatnonzero(shifted[:, tt])
+                    ti = np.full(gi.size, tt, dtype=np.intp)
                 else:
-                    vals = np.zeros((n, t))
-                    tt = s + lag
-                    if 0 <= tt < t:
-                        vals[:, tt] = shifted[:, tt]
-                gi, ti = np.nonzero(vals)
+                    gi = ti = none
+                vals = shifted[gi, ti]
                 rws = rows_l[gi, ti]
                 more = counter < stop if step > 0 else counter > stop
                 if sample[rws].any() or not more:
@@ -503,7 +509,7 @@ def _extra_level_columns(
                 continue
             rr.append(rws)
             cc.append(np.full(rws.size, col, dtype=np.int64))
-            vv.append(vals[gi, ti])
+            vv.append(vals)
             meta.append((lag, s, vi))
             col += 1
     return rr, cc, vv, col - col0, meta
