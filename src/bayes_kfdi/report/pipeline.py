@@ -255,6 +255,17 @@ def _with_log_prior(result: Any, spec: Any, panel: PanelData,
 
 
 # ---------------------------------------------------------------------------- job
+def _shown(path: Path) -> str:
+    """Path as shown in reports: relative to the repository or working dir when inside."""
+    p = path.resolve()
+    for base in (_REPO, Path.cwd().resolve()):
+        try:
+            return p.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return p.as_posix()
+
+
 def _validate(
     data: Path, spec: Path, hypotheses: Path, out: Path, overwrite: bool
 ) -> tuple[PanelData, HypothesisSet, Any, tuple[Any, ...], dict[str, Any], dict[str, Any]]:
@@ -268,7 +279,7 @@ def _validate(
     panel = read_panel(data)
     if SERIES not in panel.frame.columns:
         raise DataError(f"{data} has no 'series' column; expected the SCHEMA section-1 panel")
-    hset = load_hypotheses(hypotheses)
+    hset = dataclasses.replace(load_hypotheses(hypotheses), source=_shown(hypotheses))
     present = [c for c in COVARIATES if c in panel.frame.columns]
     validate_hypotheses(hset, series=panel.series, terms=present)
     gmm_c = gmm_components()
@@ -413,9 +424,9 @@ def reproduce(
             t0 = time.perf_counter()
             manifest = {
                 "package_version": __version__,
-                "data": str(data_p),
-                "spec": str(spec_p),
-                "hypotheses": str(hyp_p),
+                "data": _shown(data_p),
+                "spec": _shown(spec_p),
+                "hypotheses": _shown(hyp_p),
                 "quick": quick,
                 "seed": sampler.seed,
                 "sampler": dataclasses.asdict(sampler),

@@ -391,6 +391,11 @@ def publish_dir(build: str | Path, target: str | Path, *, overwrite: bool) -> Pa
             f"output directory {target} already exists; expected a new directory; pass "
             "--overwrite to replace it or choose another --out"
         )
+    # mkdtemp makes 0700 directories; publish with the permissions of a normal mkdir.
+    umask = os.umask(0)
+    os.umask(umask)
+    for d in (build, *(p for p in build.rglob("*") if p.is_dir())):
+        os.chmod(d, 0o777 & ~umask)
     aside = None
     if target.exists():
         aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
