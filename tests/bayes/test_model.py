@@ -116,13 +116,23 @@ def test_imputation_grid_is_per_country_year():
     assert md_cc.impute == ()
 
 
-@pytest.mark.parametrize("likelihood", ["censored", "normal", "hurdle"])
-@pytest.mark.parametrize("ic", ["wooldridge", "naive"])
-def test_build_model_dims_and_finite_logp(likelihood, ic):
+@pytest.mark.parametrize(
+    ("likelihood", "ic", "lag"),
+    [
+        ("censored", "wooldridge", "observed"),
+        ("censored", "wooldridge", "latent"),
+        ("normal", "naive", "observed"),
+        ("hurdle", "wooldridge", "observed"),
+    ],
+)
+def test_build_model_dims_and_finite_logp(likelihood, ic, lag):
     df = _panel()
     df.loc[df.index[::7], "rd"] = np.nan
     spec = HierarchicalSpec(
-        likelihood=likelihood, initial_conditions=ic, time_varying={"wage": "linear", "gdp": "rw"}
+        likelihood=likelihood,
+        initial_conditions=ic,
+        lag=lag,
+        time_varying={"wage": "linear", "gdp": "rw"},
     )
     model = build_model(spec, df)
     assert set(("series", "country", "year", "term", "obs")) <= set(model.coords)
@@ -130,6 +140,7 @@ def test_build_model_dims_and_finite_logp(likelihood, ic):
     assert np.isfinite(model.compile_logp()(model.initial_point()))
     assert ("gamma_y0" in model.named_vars) == (ic == "wooldridge")
     assert "impute_rd_missing" in model.named_vars
+    assert ("latent_gap" in model.named_vars) == (lag == "latent")
 
 
 def test_runs_without_trade_columns_and_with_other_series_names():
