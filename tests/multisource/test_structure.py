@@ -83,7 +83,7 @@ def test_shipped_spec_loads_and_is_recognised():
     assert ms.selection.reference == "KOR"
     assert {"KOR", "CHN", "MYS", "THA", "TWN", "MEX", "CHL", "TUR", "RUS", "BRA", "ZAF",
             "IND"} <= set(ms.selection.sources)
-    assert ms.model.terms == ("gdp", "gdppc", "wage")
+    assert ms.model.terms == ("gdp", "gdppc")
     assert is_multisource_spec(SPEC)
     assert not is_multisource_spec(REPO / "models" / "hierarchical.toml")
 
@@ -116,7 +116,7 @@ def test_simulator_truth_and_unbalanced_design(sim):
     f, t = sim.frame, sim.truth
     assert sorted(f["series"].unique()) == ["KOR", "S02", "S03", "S04"]
     assert set(t["beta"]) == set(f["series"].unique())
-    assert set(t["beta"]["KOR"]) == {"gdp", "gdppc", "wage"}
+    assert set(t["beta"]["KOR"]) == {"gdp", "gdppc"}
     first = f.groupby("series")["year"].min()
     assert first[t["late_sources"]].gt(first["KOR"]).all()
     assert (f["fdi"] >= t["floor"] - 1e-12).all()
@@ -230,10 +230,10 @@ def test_per_source_gmm_fits_where_possible_and_explains_where_not(sim):
     few = f.loc[(f["series"] == "S03") & f["country"].isin(["C01", "C02", "C03"])]
     panel = pd.concat([f.loc[f["series"] == "KOR"], short, few], ignore_index=True)
     res = per_source_gmm(
-        panel, "xtabond2 fdi L.fdi gdp gdppc wage, gmm(L.fdi, lag(2 4) collapse) "
-        "iv(gdp gdppc wage) twostep robust")
+        panel, "xtabond2 fdi L.fdi gdp gdppc, gmm(L.fdi, lag(2 4) collapse) "
+        "iv(gdp gdppc) twostep robust")
     assert set(res.results) == {"KOR"}
-    assert set(res.results["KOR"]["coef"]) >= {"L.fdi", "gdp", "gdppc", "wage"}
+    assert set(res.results["KOR"]["coef"]) >= {"L.fdi", "gdp", "gdppc"}
     assert "3 years" in res.skipped["S02"]
     assert "3 hosts" in res.skipped["S03"]
 

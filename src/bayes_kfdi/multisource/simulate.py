@@ -19,10 +19,11 @@ from bayes_kfdi.exceptions import SpecificationError
 __all__ = ["SIM_BETA_MU", "SIM_BETA_TAU", "simulate_multi_source"]
 
 #: Mean slopes across sources (per sd of the standardised host covariate): a
-#: market-size pull, a negative income-per-head effect (the paper's H1) and a wage push.
-SIM_BETA_MU: dict[str, float] = {"gdp": 0.8, "gdppc": -0.4, "wage": -0.3}
+#: market-size pull and a negative income-per-head effect (the paper's H1); the terms
+#: of ``models/multi_source.toml``.
+SIM_BETA_MU: dict[str, float] = {"gdp": 0.8, "gdppc": -0.4}
 #: Between-source sd of each slope.
-SIM_BETA_TAU: dict[str, float] = {"gdp": 0.3, "gdppc": 0.3, "wage": 0.2}
+SIM_BETA_TAU: dict[str, float] = {"gdp": 0.3, "gdppc": 0.3}
 
 
 def simulate_multi_source(

@@ -23,8 +23,8 @@ SECTION = "multisource"
 #: Per-source baseline: lagged outcome GMM-style (collapsed lags 2-4, Roodman 2009's
 #: advice against instrument proliferation on small panels), host covariates IV-style.
 DEFAULT_GMM_COMMAND = (
-    "xtabond2 fdi L.fdi gdp gdppc wage, gmm(L.fdi, lag(2 4) collapse) "
-    "iv(gdp gdppc wage) twostep robust"
+    "xtabond2 fdi L.fdi gdp gdppc, gmm(L.fdi, lag(2 4) collapse) iv(gdp gdppc) "
+    "twostep robust"
 )
 _KEYS = {
     "sources", "reference", "first_year", "last_year", "min_sources_per_host",
