@@ -83,6 +83,7 @@ def test_shipped_spec_loads_and_is_recognised():
     assert ms.selection.reference == "KOR"
     assert {"KOR", "CHN", "MYS", "THA", "TWN", "MEX", "CHL", "TUR", "RUS", "BRA", "ZAF",
             "IND"} <= set(ms.selection.sources)
+    assert ms.selection.min_years_per_source == 5
     assert ms.model.terms == ("gdp", "gdppc")
     assert is_multisource_spec(SPEC)
     assert not is_multisource_spec(REPO / "models" / "hierarchical.toml")
@@ -106,9 +107,11 @@ def test_real_data_selection_covers_the_issue_sources():
 
     ms = load_multisource_spec(SPEC)
     sel = select_panel(load_ofdi_real(), ms.selection)
-    assert set(sel.sources) == set(ms.selection.sources)  # all twelve have data
+    assert set(sel.sources) == set(ms.selection.sources) - {"IND"}
+    assert "3 distinct years" in sel.dropped_sources["IND"]
     per_host = sel.frame.groupby("country")["series"].nunique()
-    assert per_host.min() >= ms.selection.min_sources_per_host
+    # hosts are chosen before small sources are dropped
+    assert per_host.min() >= ms.selection.min_sources_per_host - len(sel.dropped_sources)
     assert sel.frame["year"].between(1995, 2012).all()
 
 

@@ -49,6 +49,10 @@ class SelectionConfig:
         only adds parameters without pooling anything.
     min_rows_per_source : int
         Drop a source with fewer rows than this after the host and year filters.
+    min_years_per_source : int
+        Drop a source observed in fewer distinct years: with a lagged outcome, unit
+        effects and initial conditions, a unit needs several years beyond its first
+        (India's three years, 2010-2012, leave at most two dynamic rows per host).
     max_hosts : int or None
         Keep at most this many hosts (those with the most source-year rows).
     reference : str
@@ -60,6 +64,7 @@ class SelectionConfig:
     last_year: int = 2012
     min_sources_per_host: int = 6
     min_rows_per_source: int = 20
+    min_years_per_source: int = 1
     max_hosts: int | None = None
     reference: str = REFERENCE_SOURCE
 
@@ -81,7 +86,7 @@ class SelectionConfig:
                 f"multisource years {self.first_year}-{self.last_year}: first_year is after "
                 "last_year; swap them"
             )
-        for name in ("min_sources_per_host", "min_rows_per_source"):
+        for name in ("min_sources_per_host", "min_rows_per_source", "min_years_per_source"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise SpecificationError(
@@ -180,11 +185,18 @@ def select_panel(frame: pd.DataFrame, config: SelectionConfig) -> Selection:
         hosts = size.sort_values(ascending=False, kind="stable").index[: config.max_hosts]
     f = f.loc[f[COUNTRY].isin(hosts)]
     rows = f.groupby(SERIES).size()
+    years = f.groupby(SERIES)[YEAR].nunique()
     for s in config.sources:
         if s in dropped:
             continue
         n = int(rows.get(s, 0))
-        if n < config.min_rows_per_source:
+        n_years = int(years.get(s, 0))
+        if n >= config.min_rows_per_source and n_years < config.min_years_per_source:
+            dropped[s] = (
+                f"{n_years} distinct years ({n} rows) at the kept hosts; expected at least "
+                f"{config.min_years_per_source} years for a dynamic model with unit effects"
+            )
+        elif n < config.min_rows_per_source:
             dropped[s] = (
                 f"{n} rows in {config.first_year}-{config.last_year} at the kept hosts; "
                 f"expected at least {config.min_rows_per_source}"

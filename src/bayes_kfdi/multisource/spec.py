@@ -28,7 +28,7 @@ DEFAULT_GMM_COMMAND = (
 )
 _KEYS = {
     "sources", "reference", "first_year", "last_year", "min_sources_per_host",
-    "min_rows_per_source", "max_hosts", "compare_per_source", "gmm_command",
+    "min_rows_per_source", "min_years_per_source", "max_hosts", "compare_per_source", "gmm_command",
     "covariate_history",
 }
 HISTORY = ("host_effect", "unit")
