@@ -81,6 +81,7 @@ _MD = """# {{ title }}
 Data: `{{ data }}`; {{ n_rows }} rows, {{ n_sources }} sources, {{ n_hosts }} hosts.
 Pooled model: {{ model }} ({{ chains }} chains x {{ draws }} draws).
 Diagnostics: max R-hat {{ rhat }}, min ESS bulk {{ ess }}, divergences {{ div }}.
+{{ separate_line }}
 {% for s, why in dropped.items() %}
 - source {{ s }} left out: {{ why }}{% endfor %}
 
@@ -155,6 +156,16 @@ def write_report(
     out = Path(out_dir)
     diag = res.pooled.diagnostics.to_attrs()
     tables = {s: _md_table(t) for s, t in per_source_tables(res).items()}
+    if res.separate is None:
+        separate_line = "One-model-per-source fit: not run."
+    else:
+        sd = res.separate.diagnostics.to_attrs()
+        separate_line = (
+            f"One-model-per-source fit: max R-hat {float(sd['max_rhat']):.3f}, min ESS bulk "
+            f"{float(sd['min_ess_bulk']):.0f}, divergences {sd['n_divergent']}"
+            + ("." if sd["converged"] else
+               f"; **did NOT converge ({sd.get('convergence_problems', '')})**.")
+        )
     ctx = {
         "title": f"Outward FDI from {len(res.selection.sources)} source economies: "
                  f"a multi-source hierarchical model ({name})",
@@ -171,6 +182,7 @@ def write_report(
         "rhat": f"{diag['max_rhat']:.3f}",
         "ess": f"{diag['min_ess_bulk']:.0f}",
         "div": diag["n_divergent"],
+        "separate_line": separate_line,
         "dropped": res.selection.dropped_sources,
         "selection": _md_table(res.selection.table()),
         "h1": _md_table(res.h1),
