@@ -38,11 +38,12 @@ def per_source_tables(res: MultiSourceResult) -> dict[str, pd.DataFrame]:
     )
     for s in res.selection.sources:
         t = res.slopes.loc[res.slopes["source"] == s].copy()
-        t["diff_vs_ref"] = [con["mean"].get((s, k)) for k in t["term"]]
-        t["p_greater_than_ref"] = [con["p_greater"].get((s, k)) for k in t["term"]]
+        nan = float("nan")
+        t["diff_vs_ref"] = [con["mean"].get((s, k), nan) for k in t["term"]]
+        t["p_greater_than_ref"] = [con["p_greater"].get((s, k), nan) for k in t["term"]]
         if gmm is not None:
-            t["gmm_coef"] = [gmm["gmm_coef"].get((s, k)) for k in t["term"]]
-            t["gmm_se"] = [gmm["gmm_se"].get((s, k)) for k in t["term"]]
+            t["gmm_coef"] = [gmm["gmm_coef"].get((s, k), nan) for k in t["term"]]
+            t["gmm_se"] = [gmm["gmm_se"].get((s, k), nan) for k in t["term"]]
         out[s] = t.drop(columns=["source"]).reset_index(drop=True)
     return out
 
