@@ -174,3 +174,23 @@ def test_report_without_posterior_says_so(run_dir: Path, hypotheses_path: Path,
     html = paths.html.read_text()
     assert "No Bayesian fit was found" in html
     assert "Not available: posterior.nc has no posterior_predictive" in html
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "reports" / "example"
+
+
+@pytest.mark.skipif(not (EXAMPLE / "report.html").is_file(), reason="no committed example")
+def test_committed_example_traces_to_its_run_files() -> None:
+    """The committed example's claim cells equal its own summary.csv and GMM JSON."""
+    cells = _Cells()
+    cells.feed((EXAMPLE / "report.html").read_text(encoding="utf-8"))
+    summary = pd.read_csv(EXAMPLE / "run" / "summary.csv", keep_default_na=False)
+    level = [k for k in cells.cells if k[2] == "level" and k[3] == "bayes_mean"]
+    assert len(level) >= 8
+    for series, term, _, _ in level:
+        s = summary[(summary.parameter == "beta") & (summary.series == series)
+                    & (summary.term == term)].iloc[0]
+        assert cells.cells[(series, term, "level", "bayes_mean")] == _fmt(float(s["mean"]))
+        g = json.loads((EXAMPLE / "run" / "gmm" / f"{series}.json").read_text())
+        assert cells.cells[(series, term, "level", "gmm_coef")] == _fmt(g["coef"][term])
+        assert cells.cells[(series, term, "level", "gmm_se")] == _fmt(g["se"][term])
