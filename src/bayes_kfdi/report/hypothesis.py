@@ -59,7 +59,7 @@ _DIRECTION_WORD = {">": "positive", "<": "negative"}
 
 #: Floor share above which censoring is named as a reason for disagreement: with a
 #: quarter of the outcomes piled at one value, a linear estimator's slope is visibly
-#: attenuated (Tobit 1958; the semi-synthetic panel shows it, see issue 5).
+#: attenuated (Tobit 1958; `bayes-kfdi paper` measures it on the semi-synthetic panel).
 CENSORING_SHARE_NOTABLE = 0.25
 
 
@@ -117,7 +117,7 @@ class Hypothesis:
 
 @dataclass(frozen=True, slots=True)
 class WageEffectSpec:
-    """The paper's wage-effect comparison (issue 5: a 14% decline, then 4%).
+    """The paper's wage-effect comparison (section 6: a 14% decline, then 4%).
 
     Attributes
     ----------
