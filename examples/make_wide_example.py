@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from bayes_kfdi.data.load import load_ofdi_real
 
 HERE = Path(__file__).resolve().parent
