@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -191,12 +191,25 @@ def fit_cmd(
     )
     panel = read_panel(data, mapping=parse_mapping(mapping or []))
     sha = hashlib.sha256(Path(data).read_bytes()).hexdigest()
+    from bayes_kfdi.multisource.spec import is_multisource_spec, load_multisource_spec
+
+    fit_data: Any = panel
+    if is_multisource_spec(spec):  # [multisource]: fit the pooled model on its selection
+        from bayes_kfdi.multisource.pipeline import fit_input
+
+        sel, fit_data = fit_input(panel.frame, load_multisource_spec(spec))
+        console.print(
+            f"[multisource] selection applied: {len(sel.sources)} sources, "
+            f"{len(sel.hosts)} hosts, {sel.rows_out} rows"
+            + "".join(f"; {s} left out ({why})" for s, why in sel.dropped_sources.items()),
+            markup=False,
+        )
     with console.status(
         f"[bold]fitting {model_spec.name}[/bold] ({model_spec.likelihood}, "
         f"{model_spec.sampler.sampler}, {model_spec.sampler.chains}x{model_spec.sampler.draws} "
         "draws): compiling and sampling"
     ):
-        result = bayes_fit(model_spec, panel, data_sha256=sha, progress=False)
+        result = bayes_fit(model_spec, fit_data, data_sha256=sha, progress=False)
     target = out
     old = out / "diagnostics.json"
     if not result.diagnostics.converged and old.is_file():

@@ -280,10 +280,18 @@ _MODEL_KEYS = {
     "missing",
 }
 _SECTIONS = {"model", "time_varying", "centering", "priors", "sampler"}
+#: Sections that belong to other readers and do not change the model: ``[multisource]``
+#: is the panel selection of :mod:`bayes_kfdi.multisource.spec` (validated there;
+#: ``bayes-kfdi fit`` applies it before fitting).
+FOREIGN_SECTIONS = {"multisource"}
 
 
 def spec_from_dict(d: Mapping[str, Any]) -> HierarchicalSpec:
-    """Build a spec from a nested mapping with the TOML layout (or a flat ``to_dict``)."""
+    """Build a spec from a nested mapping with the TOML layout (or a flat ``to_dict``).
+
+    A ``[multisource]`` section (:data:`FOREIGN_SECTIONS`) is accepted and ignored here:
+    it selects the panel, not the model (see :mod:`bayes_kfdi.multisource.spec`).
+    """
     d = dict(d)
     if "model" not in d:  # flat form written by HierarchicalSpec.to_dict
         flat = dict(d)
@@ -295,6 +303,7 @@ def spec_from_dict(d: Mapping[str, Any]) -> HierarchicalSpec:
             raise SpecificationError(
                 f"unknown spec key(s) {sorted(flat)}; expected {sorted(_MODEL_KEYS | _SECTIONS)}"
             )
+    d = {k: v for k, v in d.items() if k not in FOREIGN_SECTIONS}
     unknown = set(d) - _SECTIONS
     if unknown:
         raise SpecificationError(

@@ -54,6 +54,7 @@ __all__ = [
     "SeparateFit",
     "QUICK_SAMPLER",
     "fit_separate",
+    "fit_input",
     "model_data",
     "run_multisource",
     "reproduce_multisource",
@@ -105,6 +106,23 @@ def model_data(mspec: MultiSourceSpec, frame: pd.DataFrame) -> ModelData:
     """Model arrays of the selected panel, with the spec's covariate-history choice."""
     md = prepare_data(mspec.model, frame)
     return host_level_history(md) if mspec.covariate_history == "host_effect" else md
+
+
+def fit_input(frame: pd.DataFrame, mspec: MultiSourceSpec) -> tuple[Selection, ModelData]:
+    """Return the pooled model's data: what ``bayes-kfdi fit`` fits for a multi-source spec.
+
+    Applies the ``[multisource]`` panel selection and covariate-history choice, so the
+    plain ``fit`` command reproduces the pooled fit of the multi-source job (without the
+    per-source rival, LOO comparison, GMM or report).
+
+    Returns
+    -------
+    (Selection, ModelData)
+    """
+    sel = select_panel(frame, mspec.selection)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return sel, model_data(mspec, sel.frame)
 
 
 def fit_separate(mspec: MultiSourceSpec, md: ModelData) -> SeparateFit:
