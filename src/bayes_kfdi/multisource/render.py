@@ -1,31 +1,51 @@
 """Write the multi-source run directory and report (the only file I/O of this package).
 
-The report is one Markdown and one self-contained HTML file (jinja2, autoescaped: source
-and host codes come from user data). Every number shown is read from a table that is
-also written to ``run/``.
+The report is one Markdown file, one self-contained HTML file and ``figures/*.png``.
+The HTML is the jinja2 template ``report/templates/multisource.html.j2`` rendered with
+the Korean report's environment (:func:`bayes_kfdi.report.render.template_env`:
+autoescape, since source and host codes come from user data), with the figures of
+:mod:`bayes_kfdi.report.figures` embedded as base64 PNG. Every number shown is read
+from a table that is also written to ``run/``.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
 import pandas as pd
+from scipy import stats
 
+from bayes_kfdi import __version__
+from bayes_kfdi.constants import CI_PROB, ESS_MIN, RHAT_MAX
+from bayes_kfdi.report import figures
 from bayes_kfdi.report import render as report_render
 
 if TYPE_CHECKING:
     from bayes_kfdi.multisource.pipeline import MultiSourceResult
 
-__all__ = ["write_run", "write_report", "per_source_tables"]
+__all__ = ["write_run", "write_report", "per_source_tables", "report_figures", "html_context"]
 
 HTML_NAME, MARKDOWN_NAME = "report.html", "report.md"
+HTML_TEMPLATE = "multisource.html.j2"
+FIGURE_DIR = report_render.FIGURE_DIR
+#: Normal quantile for the GMM interval at the report's CI_PROB (two-sided).
+GMM_Z = float(stats.norm.ppf(0.5 + CI_PROB / 2))
+#: Rows of the "largest R-hat" table in the diagnostics appendix.
+N_WORST = 10
 
 
 def per_source_tables(res: MultiSourceResult) -> dict[str, pd.DataFrame]:
-    """One results table per source: Bayesian slope, contrast vs reference, GMM."""
+    """One results table per source: Bayesian slope, contrast vs reference, GMM.
+
+    Columns: the slope table's (``term, mean, sd, q05, q95, p_positive``), then
+    ``diff_vs_ref, diff_q05, diff_q95, p_greater_than_ref`` (NaN for the reference) and,
+    when GMM was run, ``gmm_coef, gmm_se, gmm_ci_low, gmm_ci_high`` (coef -/+ GMM_Z se;
+    NaN where the source has no GMM estimate).
+    """
     out = {}
     con = res.contrasts.set_index(["source", "term"])
     gmm = (
@@ -40,10 +60,18 @@ def per_source_tables(res: MultiSourceResult) -> dict[str, pd.DataFrame]:
         t = res.slopes.loc[res.slopes["source"] == s].copy()
         nan = float("nan")
         t["diff_vs_ref"] = [con["mean"].get((s, k), nan) for k in t["term"]]
+        t["diff_q05"] = [con["q05"].get((s, k), nan) for k in t["term"]]
+        t["diff_q95"] = [con["q95"].get((s, k), nan) for k in t["term"]]
         t["p_greater_than_ref"] = [con["p_greater"].get((s, k), nan) for k in t["term"]]
         if gmm is not None:
-            t["gmm_coef"] = [gmm["gmm_coef"].get((s, k), nan) for k in t["term"]]
-            t["gmm_se"] = [gmm["gmm_se"].get((s, k), nan) for k in t["term"]]
+            t["gmm_coef"] = pd.to_numeric(
+                pd.Series([gmm["gmm_coef"].get((s, k), nan) for k in t["term"]],
+                          index=t.index), errors="coerce")
+            t["gmm_se"] = pd.to_numeric(
+                pd.Series([gmm["gmm_se"].get((s, k), nan) for k in t["term"]],
+                          index=t.index), errors="coerce")
+            t["gmm_ci_low"] = t["gmm_coef"] - GMM_Z * t["gmm_se"]
+            t["gmm_ci_high"] = t["gmm_coef"] + GMM_Z * t["gmm_se"]
         out[s] = t.drop(columns=["source"]).reset_index(drop=True)
     return out
 
@@ -89,6 +117,10 @@ Diagnostics: max R-hat {{ rhat }}, min ESS bulk {{ ess }}, divergences {{ div }}
 ## Sources
 
 {{ selection }}
+
+![Slopes by source]({{ figures.forest }})
+
+![Difference from {{ reference }}]({{ figures.contrasts }})
 
 ## H1 by source: P(gdp slope > 0), P(gdppc slope < 0), joint
 
@@ -194,20 +226,124 @@ def write_report(
         "gmm_command": res.gmm.command if res.gmm is not None else "(not run)",
         "gmm_skipped": res.gmm.skipped if res.gmm is not None else {},
         "seconds": _md_table(pd.DataFrame([manifest["seconds"]])),
+        "seconds_raw": dict(manifest["seconds"]),
+        "name": name,
     }
+    figs = report_figures(res, reference=ctx["reference"])
+    pngs = {k: report_render.figure_png(f) for k, f in figs.items()}
     md = jinja2.Environment(autoescape=False, keep_trailing_newline=True).from_string(_MD)
-    md_text = md.render(**ctx)
-    html_env = jinja2.Environment(autoescape=True)
-    html = html_env.from_string(
-        "<!doctype html><html><head><meta charset='utf-8'><title>{{ title }}</title>"
-        "<style>body{font-family:sans-serif;max-width:60em;margin:auto}"
-        "pre{white-space:pre-wrap}</style></head><body><h1>{{ title }}</h1>"
-        "<pre>{{ body }}</pre></body></html>"
-    ).render(title=ctx["title"], body=md_text)
+    md_text = md.render(**ctx, figures={k: f"{FIGURE_DIR}/{k}.png" for k in pngs})
+    html = report_render.template_env().get_template(HTML_TEMPLATE).render(
+        **html_context(res, ctx), img={k: report_render.png_data_uri(v) for k, v in pngs.items()}
+    )
+    (out / FIGURE_DIR).mkdir(parents=True, exist_ok=True)
+    for k, data in pngs.items():
+        (out / FIGURE_DIR / f"{k}.png").write_bytes(data)
     md_path, html_path = out / MARKDOWN_NAME, out / HTML_NAME
     md_path.write_text(md_text, encoding="utf-8")
     html_path.write_text(html, encoding="utf-8")
+    (out / "run").mkdir(parents=True, exist_ok=True)
     (out / "run" / "report_context.json").write_text(
         json.dumps({k: v for k, v in ctx.items() if isinstance(v, str | int | float | bool)},
                    indent=2) + "\n", encoding="utf-8")
     return md_path, html_path
+
+
+def _forest_frame(res: MultiSourceResult) -> pd.DataFrame:
+    parts = [t.assign(source=s) for s, t in per_source_tables(res).items()]
+    frame = pd.concat(parts, ignore_index=True)
+    for c in ("gmm_coef", "gmm_ci_low", "gmm_ci_high"):
+        if c not in frame:
+            frame[c] = float("nan")
+    return frame
+
+
+def report_figures(res: MultiSourceResult, *, reference: str) -> dict[str, Any]:
+    """Build the report's figures (matplotlib Figures keyed by name; nothing is written).
+
+    ``forest``: per-source slopes, Bayes interval with the GMM estimate and CI overlaid;
+    ``contrasts``: each source's slopes minus the reference's.
+    """
+    return {
+        "forest": figures.source_forest_plot(
+            _forest_frame(res), title="Slopes by source economy", ci_prob=CI_PROB),
+        "contrasts": figures.contrast_plot(
+            res.contrasts, title=f"Difference from {reference}", reference=reference,
+            ci_prob=CI_PROB),
+    }
+
+
+def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
+    if frame is None:
+        return []
+    return [dict(zip(frame.columns, row, strict=True)) for row in frame.itertuples(index=False)]
+
+
+def _diag_row(fit: str, attrs: dict[str, Any]) -> dict[str, Any]:
+    nan = float("nan")
+    return {"fit": fit, "max_rhat": attrs.get("max_rhat", nan),
+            "min_ess_bulk": attrs.get("min_ess_bulk", nan),
+            "min_ess_tail": attrs.get("min_ess_tail", nan),
+            "n_divergent": attrs.get("n_divergent"), "min_bfmi": attrs.get("min_bfmi", nan),
+            "converged": bool(attrs.get("converged")),
+            "problems": attrs.get("convergence_problems", "") or ""}
+
+
+def _gmm_facts(res: MultiSourceResult, source: str) -> tuple[str | None, str]:
+    if res.gmm is None:
+        return "the GMM baseline was not run (multisource.gmm_command is empty)", ""
+    if source in res.gmm.skipped:
+        return res.gmm.skipped[source], ""
+    r = res.gmm.results.get(source)
+    if r is None:
+        return "no GMM result for this source", ""
+    facts = (f"{r.get('nobs', '--')} observations, {r.get('n_groups', '--')} hosts, "
+             f"{r.get('n_instruments', '--')} instruments")
+    if "L.fdi" in r.get("coef", {}):
+        facts += f"; L.fdi {report_render.format_number(r['coef']['L.fdi'])}"
+    return None, facts
+
+
+def html_context(res: MultiSourceResult, ctx: dict[str, Any]) -> dict[str, Any]:
+    """Template context of the HTML report (from the Markdown context and the result)."""
+    reference = ctx["reference"]
+    per_source = []
+    for s, t in per_source_tables(res).items():
+        rows = _records(t)
+        for r in rows:
+            lo, hi = r.get("gmm_ci_low"), r.get("gmm_ci_high")
+            r.setdefault("gmm_coef", float("nan"))
+            r.setdefault("gmm_se", float("nan"))
+            r["has_gmm_ci"] = lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi)
+        reason, facts = _gmm_facts(res, s)
+        per_source.append({"source": s, "is_reference": s == reference, "rows": rows,
+                           "gmm_reason": reason, "gmm_facts": facts})
+    diagnostics = [_diag_row("pooled", res.pooled.diagnostics.to_attrs())]
+    if res.separate is not None:
+        diagnostics.append(_diag_row("one model per source",
+                                     res.separate.diagnostics.to_attrs()))
+    summ = res.pooled.summary
+    worst: list[dict[str, Any]] = []
+    if {"parameter", "r_hat", "ess_bulk"} <= set(summ.columns):
+        w = summ.sort_values("r_hat", ascending=False).head(N_WORST)
+        w = w.reindex(columns=["parameter", "series", "term", "mean", "r_hat", "ess_bulk",
+                               "ess_tail"])
+        worst = _records(w)
+    sel = res.selection.table()
+    return {
+        **ctx,
+        "name": ctx["name"],
+        "version": __version__,
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "ci_pct": f"{CI_PROB:.0%}",
+        "selection_cols": list(sel.columns),
+        "selection": _records(sel),
+        "h1": _records(res.h1),
+        "loo": _records(res.loo),
+        "per_source": per_source,
+        "diagnostics": diagnostics,
+        "worst": worst,
+        "rhat_max": RHAT_MAX,
+        "ess_min": ESS_MIN,
+        "seconds": dict(ctx["seconds_raw"]),
+    }

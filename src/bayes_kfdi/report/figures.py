@@ -14,7 +14,14 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-__all__ = ["forest_plot", "slope_path_plot", "ppc_plot", "wage_effect_plot"]
+__all__ = [
+    "forest_plot",
+    "slope_path_plot",
+    "ppc_plot",
+    "wage_effect_plot",
+    "source_forest_plot",
+    "contrast_plot",
+]
 
 BAYES_COLOR = "#1f5f9e"
 GMM_COLOR = "#c2571a"
@@ -175,5 +182,102 @@ def wage_effect_plot(table: pd.DataFrame, *, title: str) -> Figure:
     ax.set_title(title)
     if methods:
         ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def _plain(label: object) -> str:
+    """Tick label from user data: escape ``$`` so matplotlib does not parse mathtext."""
+    return str(label).replace("$", r"\$")
+
+
+def _interval_rows(ax: plt.Axes, ypos: np.ndarray, mid: pd.Series, lo: pd.Series,
+                   hi: pd.Series, *, color: str, marker: str) -> None:
+    for y, m, a, b in zip(ypos, mid, lo, hi, strict=True):
+        if pd.notna(a) and pd.notna(b):
+            ax.plot([a, b], [y, y], color=color, lw=2.5)
+        if pd.notna(m):
+            ax.plot(m, y, marker, color=color)
+
+
+def _by_term_axes(terms: list[str], n_rows: int, title: str) -> tuple[Figure, np.ndarray]:
+    fig, axes = plt.subplots(1, max(len(terms), 1), figsize=(3.8 * max(len(terms), 1) + 1,
+                             0.42 * n_rows + 1.8), dpi=100, squeeze=False, sharey=True)
+    fig.suptitle(title, fontsize=11)
+    return fig, axes[0]
+
+
+def source_forest_plot(table: pd.DataFrame, *, title: str, ci_prob: float) -> Figure:
+    """Per-source slopes: Bayesian mean and interval, GMM estimate and CI overlaid.
+
+    One panel per term, one row per source (in table order).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Columns ``source, term, mean, q05, q95`` (Bayes) and ``gmm_coef, gmm_ci_low,
+        gmm_ci_high`` (NaN where the source has no GMM estimate).
+    title : str
+        Figure title.
+    ci_prob : float
+        Interval probability, for the legend.
+    """
+    terms = list(dict.fromkeys(table["term"]))
+    sources = list(dict.fromkeys(table["source"]))
+    fig, axes = _by_term_axes(terms, len(sources), title)
+    ypos = np.arange(len(sources))[::-1].astype(float)
+    pct = f"{ci_prob:.0%}"
+    for ax, term in zip(axes, terms, strict=False):
+        sub = table[table["term"] == term].set_index("source").reindex(sources)
+        _interval_rows(ax, ypos + 0.12, sub["mean"], sub["q05"], sub["q95"],
+                       color=BAYES_COLOR, marker="o")
+        _interval_rows(ax, ypos - 0.12, sub["gmm_coef"], sub["gmm_ci_low"],
+                       sub["gmm_ci_high"], color=GMM_COLOR, marker="s")
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_title(term, fontsize=10)
+        ax.set_xlabel("slope (per unit of log covariate)")
+    axes[0].set_yticks(ypos, [_plain(s) for s in sources])
+    axes[0].set_ylim(-0.7, len(sources) - 0.3)
+    axes[0].plot([], [], "o-", color=BAYES_COLOR, label=f"Bayes: mean, {pct} interval")
+    axes[0].plot([], [], "s-", color=GMM_COLOR, label=f"GMM: estimate, {pct} CI")
+    axes[0].legend(loc="best", fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def contrast_plot(table: pd.DataFrame, *, title: str, reference: str, ci_prob: float) -> Figure:
+    """Posterior of each source's slope minus the reference source's, per term.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Columns ``source, term, mean, q05, q95`` (from
+        :func:`bayes_kfdi.multisource.analysis.contrasts`).
+    title : str
+        Figure title.
+    reference : str
+        The reference source, for the axis label.
+    ci_prob : float
+        Interval probability, for the legend.
+    """
+    terms = list(dict.fromkeys(table["term"])) if len(table) else []
+    sources = list(dict.fromkeys(table["source"])) if len(table) else []
+    fig, axes = _by_term_axes(terms, len(sources), title)
+    if not terms:
+        axes[0].text(0.5, 0.5, "no other source to compare", ha="center",
+                     transform=axes[0].transAxes)
+        return fig
+    ypos = np.arange(len(sources))[::-1].astype(float)
+    for ax, term in zip(axes, terms, strict=False):
+        sub = table[table["term"] == term].set_index("source").reindex(sources)
+        _interval_rows(ax, ypos, sub["mean"], sub["q05"], sub["q95"], color=BAYES_COLOR,
+                       marker="o")
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_title(term, fontsize=10)
+        ax.set_xlabel(f"slope minus {reference}'s")
+    axes[0].set_yticks(ypos, [_plain(s) for s in sources])
+    axes[0].set_ylim(-0.7, len(sources) - 0.3)
+    axes[0].plot([], [], "o-", color=BAYES_COLOR, label=f"mean, {ci_prob:.0%} interval")
+    axes[0].legend(loc="best", fontsize=8, frameon=False)
     fig.tight_layout()
     return fig

@@ -50,6 +50,9 @@ __all__ = [
     "write_json",
     "format_number",
     "md_escape",
+    "template_env",
+    "figure_png",
+    "png_data_uri",
     "HTML_NAME",
     "MARKDOWN_NAME",
     "FIGURE_DIR",
@@ -96,6 +99,25 @@ def md_escape(value: Any) -> str:
     for a, b in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("\n", " ")):
         text = text.replace(a, b)
     return text
+
+
+def template_env() -> jinja2.Environment:
+    """Return the report's jinja2 environment (package templates, autoescape, filters).
+
+    Templates named ``*.html.j2`` are autoescaped; ``*.md.j2`` templates use the ``md``
+    filter for user strings. Undefined variables raise.
+    """
+    return _env()
+
+
+def figure_png(fig: Figure) -> bytes:
+    """Render a Figure to PNG bytes at :data:`FIGURE_DPI` and close it."""
+    return _png(fig)
+
+
+def png_data_uri(png: bytes) -> str:
+    """Return a ``data:image/png;base64,...`` URI, for embedding in a self-contained page."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def _env() -> jinja2.Environment:
@@ -312,8 +334,7 @@ def write_report(
     env = _env()
     html = env.get_template("report.html.j2").render(
         **context,
-        img={k: "data:image/png;base64," + base64.b64encode(v).decode("ascii")
-             for k, v in pngs.items()},
+        img={k: png_data_uri(v) for k, v in pngs.items()},
     )
     md = env.get_template("report.md.j2").render(
         **context, img={k: f"{FIGURE_DIR}/{k}.png" for k in pngs}
