@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import re
+import shutil
+import struct
+import subprocess
+from html import unescape
+from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pandas as pd
+import pytest
+from PIL import Image
 
 from bayes_kfdi.multisource.analysis import GmmBaseline
 from bayes_kfdi.multisource.panel import Selection
 from bayes_kfdi.multisource.pipeline import MultiSourceResult
-from bayes_kfdi.multisource.render import per_source_tables, write_report, write_run
+from bayes_kfdi.multisource.render import GMM_Z, per_source_tables, write_report, write_run
 
 
 class _Diag:
@@ -22,7 +32,7 @@ class _Diag:
                 "convergence_problems": "" if self.converged else "max R-hat 1.030 > 1.01"}
 
 
-def _result(converged: bool) -> MultiSourceResult:
+def _result(converged: bool, *, with_gmm: bool = True) -> MultiSourceResult:
     frame = pd.DataFrame({"series": ["KOR", "KOR", "<b>X</b>", "<b>X</b>"],
                           "country": ["A", "B", "A", "B"], "year": [2000, 2000, 2000, 2000],
                           "fdi": [1.0, 2.0, 3.0, 4.0]})
@@ -46,11 +56,16 @@ def _result(converged: bool) -> MultiSourceResult:
                                        "n_groups": 2, "n_instruments": 5}},
                       skipped={"<b>X</b>": "panel too small for system GMM"}, command="xtabond2 y")
     pooled = SimpleNamespace(
-        diagnostics=_Diag(converged), summary=pd.DataFrame({"term": ["gdp", "gdppc"]}),
+        diagnostics=_Diag(converged),
+        summary=pd.DataFrame({"parameter": ["beta", "<i>rho</i>"], "series": ["KOR", "KOR"],
+                              "term": ["gdp", "gdppc"], "mean": [0.4, -0.1],
+                              "r_hat": [1.001, 1.03], "ess_bulk": [900.0, 100.0],
+                              "ess_tail": [800.0, 120.0]}),
         spec=SimpleNamespace(name="multi_source", sampler=SimpleNamespace(chains=4, draws=2000)))
     sep = SimpleNamespace(diagnostics=_Diag(True), seconds=1.0)
     return MultiSourceResult(selection=sel, pooled=pooled, separate=sep, slopes=slopes,
-                             contrasts=con, h1=h1, loo=loo, gmm=gmm, seconds={"pooled": 1.0})
+                             contrasts=con, h1=h1, loo=loo, gmm=gmm if with_gmm else None,
+                             seconds={"pooled": 1.0})
 
 
 def test_per_source_tables_join_bayes_contrast_and_gmm():
@@ -77,3 +92,137 @@ def test_report_flags_non_convergence_escapes_and_lists_refusals(tmp_path):
     assert (tmp_path / "run" / "gmm" / "KOR.json").is_file()
     ok = write_report(_result(True), tmp_path, name="t", quick=False, manifest=manifest)[0]
     assert "did NOT converge" not in ok.read_text()
+
+
+MANIFEST = {"data": "d.csv", "reference": "KOR", "seconds": {"total": 2.0}}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: Chromium's first start on a loaded 2-core machine takes several seconds.
+BROWSER_TIMEOUT_S = 120
+
+
+class _Page(HTMLParser):
+    """Collect ids, <img> attributes and per-source sections of a rendered page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.imgs: list[dict[str, str | None]] = []
+        self.sources: list[str | None] = []
+        self.srcs: list[str | None] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.append(a["id"])
+        if tag == "img":
+            self.imgs.append(a)
+        if tag == "section" and a.get("class") == "source":
+            self.sources.append(a.get("data-source"))
+        for key in ("src", "href"):
+            if key in a and tag != "img":
+                self.srcs.append(a[key])
+
+
+def _png_size(uri: str) -> tuple[int, int]:
+    prefix = "data:image/png;base64,"
+    assert uri.startswith(prefix), uri[:40]
+    data = base64.b64decode(uri[len(prefix):], validate=True)
+    assert data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR"
+    assert data[-8:-4] == b"IEND", "PNG is truncated (no IEND chunk)"
+    with Image.open(io.BytesIO(data)) as im:
+        im.load()  # full decode: raises on corrupt or truncated pixel data
+        assert im.size == struct.unpack(">II", data[16:24])
+        return im.size
+
+
+def _render(tmp_path, res):
+    write_run(res, tmp_path / "run", MANIFEST)
+    return write_report(res, tmp_path, name="t<&>", quick=False, manifest=MANIFEST)
+
+
+def test_html_report_sections_tables_and_embedded_figures(tmp_path):
+    md, html = _render(tmp_path, _result(False))
+    page = html.read_text()
+    p = _Page()
+    p.feed(page)
+    for anchor in ("sources", "slopes", "h1", "loo", "loo-verdict", "per-source",
+                   "diagnostics", "not-converged"):
+        assert anchor in p.ids, anchor
+    assert p.sources == ["KOR", "<b>X</b>"]  # attribute values come back unescaped
+    # Two figures, both valid PNGs embedded in the page (self-contained: no links out).
+    assert len(p.imgs) == 2 and all(i.get("alt") for i in p.imgs)
+    assert all(w > 100 and h > 50 for w, h in (_png_size(i["src"]) for i in p.imgs))
+    assert p.srcs == []
+    assert "http://" not in page and "https://" not in page
+    # Per-source table: contrast interval, GMM point +- z*se, and the refusal reason.
+    lo, hi = 1.05 - GMM_Z * 0.46, 1.05 + GMM_Z * 0.46
+    assert f"[{lo:.3f}, {hi:.3f}]" in page and GMM_Z == pytest.approx(1.6449, abs=1e-4)
+    assert "[0.100, 0.500]" in page and "0.990" in page
+    assert "No GMM estimate for &lt;b&gt;X&lt;/b&gt;: panel too small for system GMM" in page
+    # H1 and LOO tables, diagnostics appendix with both fits and the worst parameter.
+    assert re.search(r"<td class=\"t\">&lt;b&gt;X&lt;/b&gt;</td><td>1.000</td><td>0.100</td>"
+                     r"<td>0.100</td>", page)
+    assert "<td>2.0</td><td>0.2</td>" in page  # TOTAL ELPD difference and SE
+    assert "one model per source" in page and "max R-hat 1.030 &gt; 1.01" in page
+    assert "&lt;i&gt;rho&lt;/i&gt;" in page
+    # Escaping: no user string reaches the page raw.
+    for raw in ("<b>X</b>", "<i>rho</i>", "t<&>"):
+        assert raw not in page
+    # Markdown links the same figures, written beside it.
+    text = md.read_text()
+    for key in ("forest", "contrasts"):
+        assert f"(figures/{key}.png)" in text
+        assert (tmp_path / "figures" / f"{key}.png").read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_html_report_without_gmm_says_why(tmp_path):
+    _, html = _render(tmp_path, _result(True, with_gmm=False))
+    page = html.read_text()
+    assert "not-converged" not in page
+    assert page.count("the GMM baseline was not run") == 2
+    p = _Page()
+    p.feed(page)
+    assert len(p.imgs) == 2 and all(_png_size(i["src"])[0] > 100 for i in p.imgs)
+
+
+PROBE = """<script>
+window.addEventListener("load", function () {
+  var imgs = Array.prototype.map.call(document.images, function (im) {
+    return {alt: im.alt, complete: im.complete, width: im.naturalWidth};
+  });
+  var ids = Array.prototype.map.call(document.querySelectorAll("section.source"),
+                                     function (s) { return s.dataset.source; });
+  document.body.setAttribute("data-probe", JSON.stringify({imgs: imgs, sources: ids}));
+});
+</script>"""
+
+
+def test_html_report_images_load_in_headless_chromium(tmp_path):
+    """Same check as tests/report/test_browser.py, on the multi-source page."""
+    import json
+
+    browser = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
+                    if shutil.which(n)), None)
+    if browser is None:
+        pytest.skip("headless Chromium not found (install the Debian package 'chromium'); "
+                    "the browser rendering test is skipped")
+    _, html = _render(tmp_path / "rep", _result(True))
+    page = html.read_text(encoding="utf-8")
+    assert page.count("</body>") == 1
+    probe_file = tmp_path / "probe.html"
+    probe_file.write_text(page.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    cmd = [
+        browser, "--headless", "--no-sandbox", "--disable-gpu",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=10000", "--dump-dom", probe_file.as_uri(),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=BROWSER_TIMEOUT_S,
+                          check=False)
+    m = re.search(r'data-probe="([^"]*)"', proc.stdout)
+    assert m, f"probe attribute missing; chromium rc={proc.returncode}: {proc.stderr[-500:]}"
+    probe = json.loads(unescape(m.group(1)))
+    assert probe["sources"] == ["KOR", "<b>X</b>"]
+    assert len(probe["imgs"]) == page.count("<img ") == 2
+    broken = [i["alt"] for i in probe["imgs"] if not (i["complete"] and i["width"] > 0)]
+    assert not broken, f"images that did not load: {broken}"
