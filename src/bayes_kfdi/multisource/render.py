@@ -258,6 +258,11 @@ def _forest_frame(res: MultiSourceResult) -> pd.DataFrame:
     return frame
 
 
+def _in_selection_order(frame: pd.DataFrame, sources: tuple[str, ...]) -> pd.DataFrame:
+    rank = {s: i for i, s in enumerate(sources)}
+    return frame.sort_values("source", key=lambda c: c.map(rank), kind="stable")
+
+
 def report_figures(res: MultiSourceResult, *, reference: str) -> dict[str, Any]:
     """Build the report's figures (matplotlib Figures keyed by name; nothing is written).
 
@@ -268,8 +273,8 @@ def report_figures(res: MultiSourceResult, *, reference: str) -> dict[str, Any]:
         "forest": figures.source_forest_plot(
             _forest_frame(res), title="Slopes by source economy", ci_prob=CI_PROB),
         "contrasts": figures.contrast_plot(
-            res.contrasts, title=f"Difference from {reference}", reference=reference,
-            ci_prob=CI_PROB),
+            _in_selection_order(res.contrasts, res.selection.sources),
+            title=f"Difference from {reference}", reference=reference, ci_prob=CI_PROB),
     }
 
 
