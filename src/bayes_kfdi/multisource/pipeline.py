@@ -8,7 +8,7 @@ previous report intact.
 
 Layout written to ``OUT``::
 
-    report.html  report.md
+    report.html  report.md  figures/forest.png  figures/contrasts.png
     run/summary.csv  run/posterior.nc  run/ppc.csv  run/diagnostics.json   (pooled fit)
     run/selection.csv  run/slopes.csv  run/contrasts.csv  run/h1.csv
     run/loo_pooled_vs_separate.csv  run/separate_diagnostics.json
