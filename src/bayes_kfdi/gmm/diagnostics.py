@@ -72,7 +72,10 @@ class TestStatistic:
             return {"z": float(self.stat), "p": float(self.pval)}
         if self.dist == "F":
             return {"F": float(self.stat), "df": self.df, "p": float(self.pval)}  # type: ignore[dict-item]
-        return {"chi2": float(self.stat), "df": float(self.df or 0), "p": float(self.pval)}
+        df = self.df
+        if df is not None and float(df).is_integer():
+            df = int(df)  # chi2(46), as xtabond2 prints it and SCHEMA shows it
+        return {"chi2": float(self.stat), "df": df, "p": float(self.pval)}
 
 
 @dataclass(frozen=True, slots=True)
