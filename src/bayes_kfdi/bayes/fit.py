@@ -120,6 +120,7 @@ def sample_model(
             progress_bar=progress,
             save_warmup=False,
             target_accept=cfg.target_accept,
+            adaptation=cfg.adaptation,
         )
         t2 = time.perf_counter()
         return idata, {"compile": t1 - t0, "sample": t2 - t1}

@@ -35,6 +35,9 @@ TIME_FORMS = ("constant", "linear", "rw")
 CENTERING = ("auto", "centered", "noncentered")
 CENTERING_LEVELS = ("country", "unit", "slopes")
 SAMPLERS = ("nutpie", "pymc", "numpyro")
+#: nutpie mass-matrix adaptation: diagonal, or low-rank-modified diagonal (nutpie's
+#: "low_rank", which also adapts to the strongest posterior correlations). nutpie only.
+ADAPTATIONS = ("diag", "low_rank")
 
 
 def _check_literal(value: object, allowed: tuple[str, ...], name: str) -> None:
@@ -95,7 +98,8 @@ class PriorConfig:
 
 @dataclass(frozen=True, slots=True)
 class SamplerConfig:
-    """How to sample: backend, draws, tuning steps, chains, seed and target acceptance."""
+    """How to sample: backend, draws, tuning steps, chains, seed, target acceptance and
+    (nutpie only) the mass-matrix adaptation, ``"diag"`` or ``"low_rank"``."""
 
     sampler: Literal["nutpie", "pymc", "numpyro"] = "nutpie"
     draws: int = 500
@@ -104,9 +108,11 @@ class SamplerConfig:
     cores: int = 2
     seed: int = 20260101
     target_accept: float = 0.9
+    adaptation: Literal["diag", "low_rank"] = "diag"
 
     def __post_init__(self) -> None:
         _check_literal(self.sampler, SAMPLERS, "sampler.sampler")
+        _check_literal(self.adaptation, ADAPTATIONS, "sampler.adaptation")
         for name in ("draws", "tune", "chains", "cores"):
             _check_positive(getattr(self, name), f"sampler.{name}", integer=True)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
