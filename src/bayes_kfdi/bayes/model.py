@@ -387,6 +387,20 @@ def prepare_data(
     )
 
 
+def _series_means(values: np.ndarray, series: np.ndarray, n_series: int) -> np.ndarray:
+    """Mean of ``values`` (rows, or rows x columns) within each series, per row."""
+    v = np.asarray(values, dtype=float)
+    counts = np.bincount(series, minlength=n_series).astype(float)
+    if v.ndim == 1:
+        sums = np.bincount(series, weights=v, minlength=n_series)
+        return (sums / np.maximum(counts, 1.0))[series]
+    sums = np.stack(
+        [np.bincount(series, weights=v[:, j], minlength=n_series) for j in range(v.shape[1])],
+        axis=1,
+    )
+    return (sums / np.maximum(counts, 1.0)[:, None])[series]
+
+
 def _centered(spec: HierarchicalSpec, level: str, rows_per_group: np.ndarray) -> bool:
     choice = spec.centering[level]
     if choice == "auto":
@@ -502,7 +516,11 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
     pr = spec.priors
     y_sd = float(np.std(md.y)) or 1.0
     y_mean = float(np.mean(md.y))
-    ylag_c = md.ylag - y_mean
+    # Regressors paired with series-specific coefficients are centred within series, so
+    # the series intercept alpha does not trade off against rho, the initial-condition
+    # and the Mundlak coefficients (measured: alpha R-hat 1.085, ESS 41 with centring
+    # over the whole panel, where a mostly floor-coded series' lag sits far below it).
+    ylag_c = md.ylag - _series_means(md.ylag, md.series_idx, S)
     informative = ~md.at_floor
     rows_country = np.bincount(md.country_idx[informative], minlength=len(md.countries))
     rows_unit = np.bincount(md.unit_idx[informative], minlength=len(md.units))
@@ -672,8 +690,13 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
             # within-unit covariate means (Mundlak 1978; Chamberlain 1984).
             # Every conditioning variable is centred over units so that the series
             # intercepts do not trade off against the initial-condition coefficients.
-            y0c = y0_used - y0_used.mean() if spec.lag == "latent" else md.y0 - md.y0.mean()
-            floor_c = md.y0_floor - md.y0_floor.mean()
+            us = md.unit_series
+            if spec.lag == "latent":
+                y0c = y0_used - y0_used.mean()
+            else:
+                y0c = md.y0 - _series_means(md.y0, us, S)
+            y0f = md.y0_floor.astype(float)
+            floor_c = y0f - _series_means(y0f, us, S)
             gamma = pm.Normal("gamma_y0", 0.0, 1.0, dims="series")
             gamma_f = pm.Normal("gamma_y0_floor", 0.0, y_sd, dims="series")
             ic = gamma[md.unit_series] * y0c + gamma_f[md.unit_series] * floor_c
@@ -684,8 +707,8 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
                 delta_t = pm.Normal(
                     "delta_xtrend", 0.0, pr.beta_sd * y_sd, dims=("series", "term")
                 )
-                xbar_c = md.xbar - md.xbar.mean(axis=0)
-                xtrend_c = md.xtrend - md.xtrend.mean(axis=0)
+                xbar_c = md.xbar - _series_means(md.xbar, us, S)
+                xtrend_c = md.xtrend - _series_means(md.xtrend, us, S)
                 ic = ic + (delta[md.unit_series] * xbar_c).sum(axis=1)
                 ic = ic + (delta_t[md.unit_series] * xtrend_c).sum(axis=1)
             unit_eff = unit_eff + ic
