@@ -5,10 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import re
-import shutil
 import struct
-import subprocess
-from html import unescape
 from html.parser import HTMLParser
 from types import SimpleNamespace
 
@@ -96,8 +93,6 @@ def test_report_flags_non_convergence_escapes_and_lists_refusals(tmp_path):
 
 MANIFEST = {"data": "d.csv", "reference": "KOR", "seconds": {"total": 2.0}}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-#: Chromium's first start on a loaded 2-core machine takes several seconds.
-BROWSER_TIMEOUT_S = 120
 
 
 class _Page(HTMLParser):
@@ -197,31 +192,11 @@ window.addEventListener("load", function () {
 </script>"""
 
 
-def test_html_report_images_load_in_headless_chromium(tmp_path):
+def test_html_report_images_load_in_headless_chromium(tmp_path, chromium_probe):
     """Same check as tests/report/test_browser.py, on the multi-source page."""
-    import json
-
-    browser = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
-                    if shutil.which(n)), None)
-    if browser is None:
-        pytest.skip("headless Chromium not found (install the Debian package 'chromium'); "
-                    "the browser rendering test is skipped")
     _, html = _render(tmp_path / "rep", _result(True))
     page = html.read_text(encoding="utf-8")
-    assert page.count("</body>") == 1
-    probe_file = tmp_path / "probe.html"
-    probe_file.write_text(page.replace("</body>", PROBE + "</body>"), encoding="utf-8")
-    cmd = [
-        browser, "--headless", "--no-sandbox", "--disable-gpu",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-        "--virtual-time-budget=10000", "--dump-dom", probe_file.as_uri(),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=BROWSER_TIMEOUT_S,
-                          check=False)
-    m = re.search(r'data-probe="([^"]*)"', proc.stdout)
-    assert m, f"probe attribute missing; chromium rc={proc.returncode}: {proc.stderr[-500:]}"
-    probe = json.loads(unescape(m.group(1)))
+    probe = chromium_probe(page, PROBE)
     assert probe["sources"] == ["KOR", "<b>X</b>"]
     assert len(probe["imgs"]) == page.count("<img ") == 2
     broken = [i["alt"] for i in probe["imgs"] if not (i["complete"] and i["width"] > 0)]
