@@ -64,26 +64,11 @@ SPECS = {
 }
 
 
-def simulate(n: int, t: int, seed: int = 12345, burn: int = 50) -> pd.DataFrame:
-    """Stationary dynamic panel: y = 0.5 L.y + 0.3 x + mu + e, x = 0.5 L.x + 0.5 mu + u.
+def simulate(n: int, t: int) -> pd.DataFrame:
+    """The package's AR(1) benchmark panel (true rho = 0.5, beta = 0.3), fixed seed."""
+    from bayes_kfdi.data.simulate import simulate_ar1_panel
 
-    True parameters: rho = 0.5, beta = 0.3; ``burn`` periods make the initial conditions
-    mean-stationary, so system GMM is consistent.
-    """
-    rng = np.random.default_rng(seed)
-    mu = rng.normal(size=n)
-    tt = t + burn
-    x = np.zeros((n, tt))
-    y = np.zeros((n, tt))
-    for s in range(1, tt):
-        x[:, s] = 0.5 * x[:, s - 1] + 0.5 * mu + rng.normal(size=n)
-        y[:, s] = 0.5 * y[:, s - 1] + 0.3 * x[:, s] + mu + rng.normal(size=n)
-    return pd.DataFrame({
-        "id": np.repeat(np.arange(n), t),
-        "year": np.tile(np.arange(2000, 2000 + t), n),
-        "y": y[:, burn:].ravel(),
-        "x": x[:, burn:].ravel(),
-    })
+    return simulate_ar1_panel(n, t, seed=12345, burn=50)
 
 
 def ensure_venv() -> None:
