@@ -139,7 +139,7 @@ def test_build_model_dims_and_finite_logp(likelihood, ic, lag):
     assert list(model.coords["term"]) == ["gdp", "wage", "rd"]
     assert np.isfinite(model.compile_logp()(model.initial_point()))
     assert ("gamma_y0" in model.named_vars) == (ic == "wooldridge")
-    assert "impute_rd_missing" in model.named_vars
+    assert "impute_missing" in model.named_vars
     assert ("latent_gap" in model.named_vars) == (lag == "latent")
 
 
