@@ -64,7 +64,7 @@ class PriorConfig:
     rho_mu, rho_sd : float
         Normal prior of the mean lagged-outcome coefficient across series.
     rho_tau : float
-        Half-normal scale of the between-series spread of rho.
+        Prior mean of the between-series spread of rho (a zero-avoiding Gamma(2) prior).
     beta_sd : float
         Normal prior sd of the mean slope per term (x sd(fdi) per sd of the covariate).
     beta_tau : float

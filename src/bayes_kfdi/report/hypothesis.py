@@ -541,6 +541,13 @@ def _psense(
         return []
     post = tree["posterior"]
     coords = {"chain": post["chain"].values, "draw": post["draw"].values}
+    kept = groups["log_likelihood"]["draw"].values
+    if kept.size != coords["draw"].size:
+        # posterior.nc keeps the pointwise groups for every k-th draw only (see
+        # bayes.fit.ROW_DRAWS): weight those draws
+        pos = np.searchsorted(coords["draw"], kept)
+        draws = [np.asarray(d)[:, pos] for d in draws]
+        coords = {"chain": coords["chain"], "draw": kept}
     names = [f"q{i}" for i in range(len(draws))]
     small = xr.DataTree.from_dict(
         {
