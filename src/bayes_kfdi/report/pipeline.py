@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -53,7 +54,13 @@ from bayes_kfdi.report.hypothesis import (
     load_hypotheses,
     validate_hypotheses,
 )
-from bayes_kfdi.report.inputs import DATA_CHECK_FILE, GMM_DIR, GMM_FAILURES_FILE, load_run
+from bayes_kfdi.report.inputs import (
+    DATA_CHECK_FILE,
+    GMM_DIR,
+    GMM_FAILURES_FILE,
+    load_run,
+    slope_prior_names,
+)
 from bayes_kfdi.report.tables import FLOOR_TOL, claims_table
 
 __all__ = [
@@ -249,6 +256,16 @@ def _with_log_prior(result: Any, spec: Any, panel: PanelData,
             warnings.simplefilter("ignore")
             pm.stats.compute_log_prior(result.idata, model=model, extend_inferencedata=True,
                                        progressbar=False)
+        # Only the slope priors are power-scaled (inputs.SLOPE_PRIOR_PREFIXES); the
+        # element-wise log prior of every random effect and imputed cell would add
+        # ~65 MB to posterior.nc. Unmatched models keep per-variable totals.
+        lp = result.idata["log_prior"].to_dataset()
+        names = slope_prior_names(result.idata)
+        if len(names) < len(lp.data_vars):
+            lp = lp[list(names)]
+        else:
+            lp = lp.map(lambda da: da.sum(dim=[d for d in da.dims if d not in ("chain", "draw")]))
+        result.idata["log_prior"] = xr.DataTree(lp)
     except Exception as exc:  # noqa: BLE001 - the report states psense is unavailable
         return f"log prior not stored ({type(exc).__name__}: {exc}); psense unavailable"
     return ""
