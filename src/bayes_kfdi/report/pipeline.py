@@ -254,8 +254,23 @@ def _with_log_prior(result: Any, spec: Any, panel: PanelData,
         model = components["build_model"](spec, components["prepare_data"](spec, panel))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            pm.stats.compute_log_prior(result.idata, model=model, extend_inferencedata=True,
-                                       progressbar=False)
+            from bayes_kfdi.bayes.fit import EVAL_COMPILE
+
+            tree = result.idata
+            if "log_likelihood" in tree.children:
+                # on the draws the log-likelihood keeps (bayes.fit.ROW_DRAWS)
+                keep = tree["log_likelihood"]["draw"].values
+                tree = xr.DataTree.from_dict(
+                    {"posterior": tree["posterior"].to_dataset().sel(draw=keep)}
+                )
+            lp_tree = pm.stats.compute_log_prior(
+                tree, model=model, extend_inferencedata=False, progressbar=False,
+                compile_kwargs=EVAL_COMPILE,
+            )
+            result.idata["log_prior"] = xr.DataTree(
+                lp_tree["log_prior"].to_dataset() if isinstance(lp_tree, xr.DataTree)
+                else lp_tree
+            )
         # Only the slope priors are power-scaled (inputs.SLOPE_PRIOR_PREFIXES); the
         # element-wise log prior of every random effect and imputed cell would add
         # ~65 MB to posterior.nc. Unmatched models keep per-variable totals.
