@@ -36,7 +36,8 @@ def log_ndtr(z: pt.TensorVariable) -> pt.TensorVariable:
     ``log(erfc(-z/sqrt2)/2)`` with ``z`` clipped below at :data:`_Z_MIN`, where
     ``erfc`` is still a normal double (about 6e-300). Below the clip (a floor-coded
     row 37 sd above its mean, probability e^-684) value and gradient stay at the
-    clip's. One special function instead of ``erfc`` and ``erfcx`` on every row: the default fit's gradient went
+    clip's. One special function instead of ``erfc`` and ``erfcx`` on every row: the
+    default fit's gradient went
     from 1.21 to 0.86 ms, with values within 3e-16 of scipy.special.log_ndtr.
     """
     z = pt.maximum(pt.as_tensor_variable(z), _Z_MIN)

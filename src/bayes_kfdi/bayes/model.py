@@ -52,7 +52,15 @@ from bayes_kfdi.constants import (
 from bayes_kfdi.data.panel import PanelData
 from bayes_kfdi.exceptions import DataError, MissingValueWarning, SpecificationError
 
-__all__ = ["ModelData", "prepare_data", "build_model", "CENTER_MIN_ROWS", "YEAR_SCALE", "IMPUTE_TREND_SD"]
+__all__ = [
+    "ModelData",
+    "prepare_data",
+    "build_model",
+    "CENTER_MIN_ROWS",
+    "UNIT_CENTER_ROWS",
+    "YEAR_SCALE",
+    "IMPUTE_TREND_SD",
+]
 
 #: Median uncensored rows per group at or above which "auto" centring picks centred.
 #: Centred effects mix well when the likelihood pins each group down (Betancourt and
@@ -487,7 +495,7 @@ def _centered(spec: HierarchicalSpec, level: str, rows_per_group: np.ndarray) ->
 
 
 def _effect(name, sigma, dims, centered, shape, groups=None):
-    """A zero-mean group effect with scale ``sigma`` (scalar or per group).
+    """Build a zero-mean group effect with scale ``sigma`` (scalar or per group).
 
     ``centered`` is a bool or a per-group bool mask: masked groups are parameterised
     centred (``name_c``), the others non-centred (``name_z``).
@@ -638,7 +646,7 @@ def _pooled_slopes(name, md, prior_sd, tau_sd, centered, spec, dims):
 
 
 def _covariates_with_imputation(md: ModelData):
-    """The (n, K) covariate tensor, missing cells imputed inside the model.
+    """Return the (n, K) covariate tensor, missing cells imputed inside the model.
 
     Every imputed covariate shares one vectorised block (one variable per role, indexed
     by term and group), and the covariate matrix is a single gather from the observed
@@ -705,7 +713,8 @@ def _covariates_with_imputation(md: ModelData):
         cell_mu[miss_i] + i_sigma[cell_term[miss_i]] * z,
         dims="impute_cell",
     )
-    src = pt.concatenate([pt.as_tensor_variable(np.concatenate([base, np.nan_to_num(vals)])), x_miss])
+    const = pt.as_tensor_variable(np.concatenate([base, np.nan_to_num(vals)]))
+    src = pt.concatenate([const, x_miss])
     return src[idx]
 
 
@@ -840,7 +849,8 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
             # pooled within-unit trend out of each regressor removes that ridge; the
             # shift is a series-level line, absorbed by alpha and alpha_trend.
             tt_mean = _series_means(md.tt, s_i, S)
-            x_slope = _within_slopes(md.X - (md.xbar[md.unit_idx] if wb else x_obs_mean[s_i]), md.tt, md.unit_idx, s_i, S)
+            x_dev = md.X - (md.xbar[md.unit_idx] if wb else x_obs_mean[s_i])
+            x_slope = _within_slopes(x_dev, md.tt, md.unit_idx, s_i, S)
             X_lvl = X_lvl - x_slope[s_i] * (md.tt - tt_mean)[:, None]
             eta = eta + (beta_std[s_i] * X_lvl).sum(axis=1)
             if lin_terms:
@@ -931,7 +941,11 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
             # not correlated (they were, at +0.55 to +0.65); the indicator's coefficient
             # on the original pair is recovered as a deterministic.
             den = np.bincount(us, weights=floor_c * floor_c, minlength=S)
-            num = np.bincount(us, weights=floor_c * y0c, minlength=S) if spec.lag != "latent" else np.zeros(S)
+            num = (
+                np.bincount(us, weights=floor_c * y0c, minlength=S)
+                if spec.lag != "latent"
+                else np.zeros(S)
+            )
             b_f = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
             gamma = pm.Normal("gamma_y0", 0.0, 1.0, dims="series")
             gamma_fo = pm.Normal("gamma_y0_floor_orth", 0.0, y_sd, dims="series")
