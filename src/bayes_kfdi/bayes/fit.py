@@ -154,7 +154,7 @@ def sample_model(
         )
         if model.deterministics:
             post = pm.compute_deterministics(
-                idata["posterior"].to_dataset(), model=model, merge_dataset=True,
+                idata["posterior"].to_dataset().copy(), model=model, extend_dataset=True,
                 progressbar=False, compile_kwargs=EVAL_COMPILE,
             )
             idata["posterior"] = xr.DataTree(post)
