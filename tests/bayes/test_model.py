@@ -169,3 +169,34 @@ def test_bad_terms_and_too_short_panels_are_reported():
     one_year = df[df.year == 2000]
     with pytest.raises(DataError, match="previous-year"):
         prepare_data(HierarchicalSpec(terms=("gdp",), time_varying={}), one_year)
+
+
+def test_series_qr_basis_reproduces_the_mundlak_term():
+    # theta on Q must equal lambda = Rinv theta on the original unit means, per series,
+    # including a series with fewer units than terms and one with a collinear column
+    from bayes_kfdi.bayes.model import _series_qr
+
+    rng = np.random.default_rng(3)
+    series = np.repeat([0, 1, 2], [30, 3, 30])
+    Z = rng.normal(size=(63, 4))
+    Z[33:, 3] = 2.0 * Z[33:, 2]  # series 2: rank 3
+    Q, Rinv = _series_qr(Z, series, 3)
+    theta = rng.normal(size=(3, 4))
+    lam = np.einsum("skj,sj->sk", Rinv, theta)
+    np.testing.assert_allclose((Z * lam[series]).sum(1), (Q * theta[series]).sum(1), atol=1e-10)
+    q0 = Q[series == 0]
+    np.testing.assert_allclose(q0.T @ q0 / 29.0, np.eye(4), atol=1e-10)
+
+
+def test_within_slopes_recover_a_known_common_trend():
+    from bayes_kfdi.bayes.model import _within_slopes
+
+    rng = np.random.default_rng(4)
+    unit = np.repeat(np.arange(6), 10)
+    series = unit // 3
+    tt = np.tile(np.arange(10) / 10.0, 6)
+    x = np.where(series == 0, 1.5, -0.5) * tt + rng.normal(size=6)[unit]
+    x = x - np.array([x[unit == u].mean() for u in range(6)])[unit]
+    x[5] = np.nan  # an unobserved cell is skipped
+    slopes = _within_slopes(x[:, None], tt, unit, series, 2)
+    np.testing.assert_allclose(slopes[:, 0], [1.5, -0.5], atol=1e-10)

@@ -73,7 +73,7 @@ UNIT_CENTER_ROWS = 10
 YEAR_SCALE = 10.0
 #: Between-group sd of a covariate's linear trend in the imputation model, in sd of the
 #: standardised covariate per decade. Fixed rather than estimated: it was not identified
-#: (see build_model). 0.5 lets a group's trend differ from the pooled one by a full sd
+#: next to the residual sd (see ``_covariates_with_imputation``). 0.5 lets a group's trend differ from the pooled one by a full sd
 #: over two decades, wider than the spread of the observed trends on the Korean panels.
 IMPUTE_TREND_SD = 0.5
 #: The motive series (``electronics_*``) nest under this sector when both are present.
@@ -537,6 +537,12 @@ def _effect(name, sigma, dims, centered, shape, groups=None):
     return pm.Deterministic(name, raw, dims=dims)
 
 
+def _unit_country(md: ModelData) -> np.ndarray:
+    """Country code of each unit (units are labelled ``series|country``)."""
+    code = {c: i for i, c in enumerate(md.countries)}
+    return np.array([code[u.split("|", 1)[1]] for u in md.units], dtype=np.int64)
+
+
 def _orthogonal_to_host_means(md: ModelData, u_c, host: list[int]):
     """Project the country effect off the country means of the host covariates.
 
@@ -548,7 +554,7 @@ def _orthogonal_to_host_means(md: ModelData, u_c, host: list[int]):
     the projection imposes in sample. The null space of the projection is prior-only.
     """
     C = len(md.countries)
-    unit_country = np.array([md.countries.index(u.split("|", 1)[1]) for u in md.units])
+    unit_country = _unit_country(md)
     n_uc = np.bincount(unit_country, minlength=C)
     zc = np.stack(
         [np.bincount(unit_country, weights=md.xbar[:, k], minlength=C) for k in host], axis=1
@@ -574,10 +580,7 @@ def _unit_effects(spec, md, tau_u, ic, rows_unit, country_eff=None, alpha=None):
     """
     U = len(md.units)
     if country_eff is not None:
-        unit_country = np.array(
-            [md.countries.index(u.split("|", 1)[1]) for u in md.units], dtype=np.int64
-        )
-        c_u = country_eff[unit_country]
+        c_u = country_eff[_unit_country(md)]
     else:
         c_u = pt.zeros((U,))
     if alpha is not None:
@@ -840,8 +843,7 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
             # shift is a constant per series or per unit, absorbed by ``alpha``,
             # ``alpha_trend`` and the unit effect, so the model is unchanged.
             wb = spec.initial_conditions == "wooldridge"
-            x_obs_mean = _series_nanmeans(md.X, s_i, S)
-            X_lvl = X - (md.xbar[md.unit_idx] if wb else x_obs_mean[s_i])
+            shift = md.xbar[md.unit_idx] if wb else _series_nanmeans(md.X, s_i, S)[s_i]
             # Host covariates grow steadily, so their within-unit variation is mostly a
             # common linear trend, collinear with the series trend ``alpha_trend``
             # (measured: the smallest posterior principal component, 1.2% of unit
@@ -849,9 +851,8 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
             # pooled within-unit trend out of each regressor removes that ridge; the
             # shift is a series-level line, absorbed by alpha and alpha_trend.
             tt_mean = _series_means(md.tt, s_i, S)
-            x_dev = md.X - (md.xbar[md.unit_idx] if wb else x_obs_mean[s_i])
-            x_slope = _within_slopes(x_dev, md.tt, md.unit_idx, s_i, S)
-            X_lvl = X_lvl - x_slope[s_i] * (md.tt - tt_mean)[:, None]
+            x_slope = _within_slopes(md.X - shift, md.tt, md.unit_idx, s_i, S)
+            X_lvl = X - shift - x_slope[s_i] * (md.tt - tt_mean)[:, None]
             eta = eta + (beta_std[s_i] * X_lvl).sum(axis=1)
             if lin_terms:
                 lin_idx = [md.terms.index(t) for t in lin_terms]
