@@ -74,7 +74,8 @@ YEAR_SCALE = 10.0
 #: Between-group sd of a covariate's linear trend in the imputation model, in sd of the
 #: standardised covariate per decade. Fixed rather than estimated: it was not identified
 #: next to the residual sd (see ``_covariates_with_imputation``). 0.5 lets a group's
-#: trend differ from the pooled one by a full sd over two decades, wider than the spread of the observed trends on the Korean panels.
+#: trend differ from the pooled one by a full sd over two decades, wider than the spread
+#: of the observed trends on the Korean panels.
 IMPUTE_TREND_SD = 0.5
 #: The motive series (``electronics_*``) nest under this sector when both are present.
 NEST_PARENT = "electronics"
