@@ -200,3 +200,27 @@ def test_within_slopes_recover_a_known_common_trend():
     x[5] = np.nan  # an unobserved cell is skipped
     slopes = _within_slopes(x[:, None], tt, unit, series, 2)
     np.testing.assert_allclose(slopes[:, 0], [1.5, -0.5], atol=1e-10)
+
+
+def test_imputation_density_equals_one_normal_per_observed_cell():
+    df = _panel()
+    df.loc[df.index[::5], "rd"] = np.nan
+    df.loc[df.index[::7], "gdp"] = np.nan
+    spec = HierarchicalSpec(terms=("gdp", "rd"), time_varying={})
+    md = prepare_data(spec, df)
+    model = build_model(spec, md)
+    rng = np.random.default_rng(3)
+    point = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in model.initial_point().items()}
+    got = model.compile_logp(vars=[model["impute_observed"]], jacobian=False)(point)
+    level, trend = point["impute_level"], point["impute_trend"]
+    sigma = np.exp(point["impute_sigma_log__"])
+    expected, offset = 0.0, 0
+    for j, blk in enumerate(md.impute):
+        seen = ~np.isnan(blk.values)
+        # every group of this small panel has observed cells, so all levels are sampled
+        assert np.unique(blk.group[seen]).size == blk.n_groups
+        g = blk.group[seen] + offset
+        mu = level[g] + trend[g] * blk.tt[seen]
+        expected += stats.norm.logpdf(blk.values[seen], mu, sigma[j]).sum()
+        offset += blk.n_groups
+    np.testing.assert_allclose(got, expected, rtol=1e-10)

@@ -649,6 +649,9 @@ def _pooled_slopes(name, md, prior_sd, tau_sd, centered, spec, dims):
     return pt.where(is_child[:, None], child, root)
 
 
+_LOG_SQRT_2PI_M = float(0.5 * np.log(2.0 * np.pi))
+
+
 def _covariates_with_imputation(md: ModelData):
     """Return the (n, K) covariate tensor, missing cells imputed inside the model.
 
@@ -703,10 +706,25 @@ def _covariates_with_imputation(md: ModelData):
     trd = pm.Normal("impute_trend", i_trend_mu[grp_term[sg]], IMPUTE_TREND_SD, shape=sg.size)
     level = pt.set_subtensor(i_mu[grp_term][sg], lev)
     trend = pt.set_subtensor(i_trend_mu[grp_term][sg], trd)
-    cell_mu = level[cell_grp] + trend[cell_grp] * cell_tt
-    pm.Normal(
-        "impute_observed", cell_mu[obs_i], i_sigma[cell_term[obs_i]], observed=vals[obs_i]
+    # The observed cells enter through each group's sufficient statistics of the line
+    # x = level + trend * t: the same log-density as one Normal term per observed cell,
+    # in per-group arithmetic (the per-cell form was a third of the gradient's time).
+    ng = grp_term.size
+    xo, to, go = vals[obs_i], cell_tt[obs_i], cell_grp[obs_i]
+    n_g, s_x, s_t, s_xx, s_xt, s_tt = (
+        np.bincount(go, weights=w, minlength=ng)
+        for w in (None, xo, to, xo * xo, xo * to, to * to)
     )
+    rss = (
+        s_xx - 2.0 * level * s_x - 2.0 * trend * s_xt
+        + n_g * level**2 + 2.0 * level * trend * s_t + trend**2 * s_tt
+    )
+    sig_g = i_sigma[grp_term]
+    pm.Potential(
+        "impute_observed",
+        (-0.5 * rss / sig_g**2 - n_g * (pt.log(sig_g) + _LOG_SQRT_2PI_M)).sum(),
+    )
+    cell_mu = level[cell_grp[miss_i]] + trend[cell_grp[miss_i]] * cell_tt[miss_i]
     z = pm.Normal("impute_missing_z", 0.0, 1.0, shape=miss_i.size)
     labels = np.concatenate(
         [[f"{b.term}#{c}" for c in range(b.values.size)] for b in blocks]
@@ -714,12 +732,17 @@ def _covariates_with_imputation(md: ModelData):
     model.add_coord("impute_cell", list(labels))
     x_miss = pm.Deterministic(
         "impute_missing",
-        cell_mu[miss_i] + i_sigma[cell_term[miss_i]] * z,
+        cell_mu + i_sigma[cell_term[miss_i]] * z,
         dims="impute_cell",
     )
-    const = pt.as_tensor_variable(np.concatenate([base, np.nan_to_num(vals)]))
-    src = pt.concatenate([const, x_miss])
-    return src[idx]
+    # Observed cells are constants; only the positions of imputed cells are written, so
+    # the gradient gathers at those positions instead of scattering over every cell.
+    n_const = base.size + vals.size
+    pos = np.flatnonzero(idx.ravel() >= n_const)
+    cell = idx.ravel()[pos] - n_const
+    const = np.concatenate([base, np.nan_to_num(vals)])[np.minimum(idx, n_const - 1)]
+    flat = pt.set_subtensor(pt.as_tensor_variable(const.ravel())[pos], x_miss[cell])
+    return flat.reshape((n, K))
 
 
 def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelData) -> pm.Model:
