@@ -18,6 +18,7 @@ The full run (20 panels x 2 scenarios) takes hours on 2 cores; --n sets the coun
 from __future__ import annotations
 
 import argparse
+import time
 import tomllib
 import warnings
 from pathlib import Path
@@ -80,7 +81,10 @@ def gmm_rows(frame: pd.DataFrame, truth: dict, cmds: dict[str, str]) -> list[dic
 def bayes_rows(frame: pd.DataFrame, truth: dict, spec, seed: int) -> list[dict]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = fit(spec.with_sampler(seed=seed), frame, progress=False, predictive=False)
+        res = fit(
+            spec.with_sampler(seed=seed), frame, progress=False, predictive=False,
+            log_likelihood=False,
+        )
     ref = float(res.idata.attrs["reference_year"])
     rows = []
     for r in res.summary.itertuples():
@@ -112,6 +116,7 @@ def main() -> None:
     spec = load_spec(args.spec).with_sampler(draws=args.draws, tune=args.tune, chains=args.chains)
     cmds = paper_commands()
     rows = []
+    t_start = time.perf_counter()
     for floor in (True, False):
         for i in range(args.n):
             seed = args.seed0 + i
@@ -123,7 +128,10 @@ def main() -> None:
             for r in new:
                 r.update({"floor": floor, "rep": i})
             rows += new
-            print(f"floor={floor} rep={i}: {len(new)} estimates", flush=True)
+            print(
+                f"floor={floor} rep={i}: {len(new)} estimates, "
+                f"{time.perf_counter() - t_start:.0f} s so far", flush=True
+            )
     df = pd.DataFrame(rows)
     df["error"] = df["estimate"] - df["truth"]
     df["covered"] = (df["q05"] <= df["truth"]) & (df["truth"] <= df["q95"])
@@ -132,6 +140,7 @@ def main() -> None:
     table = (
         df.groupby(["floor", "parameter", "method"])
         .agg(bias=("error", "mean"), rmse=("error", lambda e: float(np.sqrt(np.mean(e**2)))),
+             median_abs=("error", lambda e: float(np.median(np.abs(e)))),
              coverage90=("covered", "mean"), n=("error", "size"))
         .reset_index()
     )
@@ -139,8 +148,14 @@ def main() -> None:
     if {"gmm", "bayes"} <= set(df["method"]):
         wide = table.pivot_table(index=["floor", "parameter"], columns="method", values="rmse")
         wide["ratio_bayes_gmm"] = wide["bayes"] / wide["gmm"]
+        mae = table.pivot_table(index=["floor", "parameter"], columns="method",
+                                values="median_abs")
+        wide["median_abs_ratio"] = mae["bayes"] / mae["gmm"]
         print()
         print(wide.to_string(float_format=lambda v: f"{v:.3f}"))
+    if "converged" in df:
+        b = df[df["method"] == "bayes"].groupby(["floor", "rep"])["converged"].all()
+        print(f"\nBayesian fits passing the convergence checks: {int(b.sum())} of {b.size}")
     per_series = (
         df[df["floor"]].groupby(["series", "method"])["error"]
         .agg(lambda e: float(np.sqrt(np.mean(e**2)))).unstack()

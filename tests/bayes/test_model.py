@@ -143,7 +143,7 @@ def test_build_model_dims_and_finite_logp(likelihood, ic, lag):
         likelihood=likelihood,
         initial_conditions=ic,
         lag=lag,
-        time_varying={"wage": "linear", "gdp": "rw"},
+        time_varying={"wage": "linear", "gdp": "rw", "rd": "hsgp"},
     )
     model = build_model(spec, df)
     assert set(("series", "country", "year", "term", "obs")) <= set(model.coords)
@@ -151,6 +151,8 @@ def test_build_model_dims_and_finite_logp(likelihood, ic, lag):
     assert np.isfinite(model.compile_logp()(model.initial_point()))
     assert ("gamma_y0" in model.named_vars) == (ic == "wooldridge")
     assert "impute_missing" in model.named_vars
+    assert list(model.coords["tv_term"]) == ["gdp", "wage", "rd"]
+    assert {"rw_innov", "gp_coef_z"} <= set(model.named_vars)
     assert ("latent_gap" in model.named_vars) == (lag == "latent")
 
 
@@ -224,3 +226,28 @@ def test_imputation_density_equals_one_normal_per_observed_cell():
         expected += stats.norm.logpdf(blk.values[seen], mu, sigma[j]).sum()
         offset += blk.n_groups
     np.testing.assert_allclose(got, expected, rtol=1e-10)
+
+
+#: Monte Carlo tolerance of a prior covariance from 3 series x 2000 draws (sd of a sample
+#: covariance ~ amp^2 * sqrt(2 / 6000) ~ 0.005 at amp = 0.5), plus the HSGP
+#: approximation error with 10 basis functions at a one-decade length-scale (< 1%).
+HSGP_COV_ATOL = 0.02
+
+
+def test_hsgp_slope_path_has_the_centred_exp_quad_covariance():
+    df = _panel(series=("textile", "steel", "auto"), years=range(2000, 2016))
+    spec = HierarchicalSpec(terms=("gdp", "wage"), time_varying={"wage": "hsgp"})
+    model = build_model(spec, df)
+    md = model.md
+    amp, ell = 0.5, 1.0
+    fixed = pm.do(model, {"gp_amplitude": np.array([amp]), "gp_lengthscale": np.array([ell])})
+    with fixed:
+        prior = pm.sample_prior_predictive(draws=2000, random_seed=7, var_names=["beta_t"])
+    bt = prior["prior"]["beta_t"].sel(tv_term="wage").values[0]  # draw, series, year
+    k = md.terms.index("wage")
+    dev = (bt - bt.mean(axis=-1, keepdims=True)) * md.x_sd[k]
+    dev = dev.reshape(-1, bt.shape[-1])
+    t = (np.asarray(md.years, dtype=float) - md.reference_year) / 10.0
+    K = amp**2 * np.exp(-0.5 * (t[:, None] - t[None, :]) ** 2 / ell**2)
+    H = np.eye(t.size) - 1.0 / t.size
+    np.testing.assert_allclose(dev.T @ dev / dev.shape[0], H @ K @ H, atol=HSGP_COV_ATOL)

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from bayes_kfdi.bayes.model import build_model
 from bayes_kfdi.bayes.spec import HierarchicalSpec, load_spec, spec_from_dict
+from bayes_kfdi.data import read_panel
 from bayes_kfdi.exceptions import SpecificationError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,6 +20,7 @@ MY_SPECS = (
     "complete_case",
     "hurdle",
     "latent",
+    "hsgp",
 )
 
 
@@ -86,3 +90,10 @@ def test_load_spec_errors(tmp_path):
     bad.write_text("[model\nlikelihood = 1")
     with pytest.raises(SpecificationError, match="not valid TOML"):
         load_spec(bad)
+
+
+@pytest.mark.parametrize("name", MY_SPECS)
+def test_every_shipped_spec_builds_on_the_default_panel(name):
+    spec = load_spec(ROOT / "models" / f"{name}.toml")
+    model = build_model(spec, read_panel(ROOT / "data" / "korea_semisynthetic.csv"))
+    assert np.isfinite(model.compile_logp()(model.initial_point()))

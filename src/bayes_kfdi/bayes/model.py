@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
+from pymc.gp.hsgp_approx import approx_hsgp_hyperparams
+from scipy import stats
 
 from bayes_kfdi.bayes.likelihoods import (
     AT_FLOOR_TOL,
@@ -59,6 +61,7 @@ __all__ = [
     "CENTER_MIN_ROWS",
     "UNIT_CENTER_ROWS",
     "YEAR_SCALE",
+    "HSGP_LS_MEAN",
     "IMPUTE_TREND_SD",
 ]
 
@@ -71,6 +74,11 @@ CENTER_MIN_ROWS = 20
 UNIT_CENTER_ROWS = 10
 #: Time-trend slopes are parameterised per decade so their scale matches the levels.
 YEAR_SCALE = 10.0
+#: Prior of the HSGP length-scale (decades): InverseGamma with this mean and sd, whose
+#: 95% interval, 0.43-2.27 decades, sets the basis size and box through PyMC's
+#: ``approx_hsgp_hyperparams`` (the Riutort-Mayol et al. 2023 rules).
+HSGP_LS_MEAN = 1.0
+HSGP_LS_SD = 0.5
 #: Between-group sd of a covariate's linear trend in the imputation model, in sd of the
 #: standardised covariate per decade. Fixed rather than estimated: it was not identified
 #: next to the residual sd (see ``_covariates_with_imputation``). 0.5 lets a group's
@@ -652,6 +660,46 @@ def _pooled_slopes(name, md, prior_sd, tau_sd, centered, spec, dims):
 _LOG_SQRT_2PI_M = float(0.5 * np.log(2.0 * np.pi))
 
 
+def _flexible_paths(spec, md: ModelData, rw_terms, gp_terms, y_sd: float):
+    """Year paths (S, n_rw + n_gp, T) of the flexible slopes, each centred over years.
+
+    ``rw``: a Gaussian random walk, innovation sd ``rw_sigma`` per term. ``hsgp``: a
+    Hilbert-space approximate Gaussian process (Riutort-Mayol et al. 2023) over years,
+    exponentiated-quadratic kernel with amplitude ``gp_amplitude`` and length-scale
+    ``gp_lengthscale`` (decades) per term; the basis size and box follow PyMC's
+    ``approx_hsgp_hyperparams`` for the length-scale prior's 95% interval, and the basis
+    comes from ``pymc.gp.HSGP``. Both
+    paths are deviations from the average-year slope ``beta``, so they sum to zero over
+    years, and their coefficients are non-centred.
+    """
+    parts = []
+    if rw_terms:
+        rw_sigma = pm.HalfNormal("rw_sigma", 0.1 * y_sd, dims="rw_term")
+        innov = pm.Normal("rw_innov", 0.0, 1.0, dims=("series", "rw_term", "year"))
+        parts.append(pt.cumsum(innov * rw_sigma[None, :, None], axis=2))
+    if gp_terms:
+        t = (np.asarray(md.years, dtype=float) - md.reference_year) / YEAR_SCALE
+        a = HSGP_LS_MEAN**2 / HSGP_LS_SD**2 + 2.0
+        ls_range = stats.invgamma(a, scale=HSGP_LS_MEAN * (a - 1.0)).ppf([0.025, 0.975])
+        n_basis, c = approx_hsgp_hyperparams([t.min(), t.max()], list(ls_range), "expquad")
+        pm.modelcontext(None).add_coord("gp_basis", np.arange(n_basis))
+        amp = pm.HalfNormal("gp_amplitude", spec.priors.trend_sd * y_sd, dims="gp_term")
+        ell = pm.InverseGamma("gp_lengthscale", mu=HSGP_LS_MEAN, sigma=HSGP_LS_SD, dims="gp_term")
+        phi, sqrt_psd = None, []
+        for j in range(len(gp_terms)):
+            gp = pm.gp.HSGP(
+                m=[n_basis], c=c, cov_func=amp[j] ** 2 * pm.gp.cov.ExpQuad(1, ls=ell[j])
+            )
+            phi_j, psd_j = gp.prior_linearized(X=t[:, None])
+            phi = phi_j if phi is None else phi
+            sqrt_psd.append(psd_j)
+        coef = pm.Normal("gp_coef_z", 0.0, 1.0, dims=("series", "gp_term", "gp_basis"))
+        scaled = coef * pt.stack(sqrt_psd)[None, :, :]
+        parts.append((scaled[:, :, None, :] * pt.as_tensor_variable(phi)[None, None]).sum(-1))
+    path = parts[0] if len(parts) == 1 else pt.concatenate(parts, axis=1)
+    return path - path.mean(axis=2, keepdims=True)
+
+
 def _covariates_with_imputation(md: ModelData):
     """Return the (n, K) covariate tensor, missing cells imputed inside the model.
 
@@ -769,6 +817,8 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
     tv_terms = tuple(t for t in md.terms if t in tv)
     lin_terms = tuple(t for t in tv_terms if tv[t] == "linear")
     rw_terms = tuple(t for t in tv_terms if tv[t] == "rw")
+    gp_terms = tuple(t for t in tv_terms if tv[t] == "hsgp")
+    flex_terms = rw_terms + gp_terms
     coords = {
         "series": list(md.series),
         "country": list(md.countries),
@@ -783,6 +833,8 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
         coords["lin_term"] = list(lin_terms)
     if rw_terms:
         coords["rw_term"] = list(rw_terms)
+    if gp_terms:
+        coords["gp_term"] = list(gp_terms)
 
     pr = spec.priors
     y_sd = float(np.std(md.y)) or 1.0
@@ -894,14 +946,11 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
                 XT = X[:, lin_idx] * md.tt[:, None]
                 xt_mean = _series_nanmeans(md.X[:, lin_idx] * md.tt[:, None], s_i, S)
                 eta = eta + (trend_std[s_i] * (XT - xt_mean[s_i])).sum(axis=1)
-            if rw_terms:
-                rw_idx = [md.terms.index(t) for t in rw_terms]
-                rw_sigma = pm.HalfNormal("rw_sigma", 0.1 * y_sd, dims="rw_term")
-                innov = pm.Normal("rw_innov", 0.0, 1.0, dims=("series", "rw_term", "year"))
-                path = pt.cumsum(innov * rw_sigma[None, :, None], axis=2)
-                path = path - path.mean(axis=2, keepdims=True)
+            if flex_terms:
+                flex_idx = [md.terms.index(t) for t in flex_terms]
+                path = _flexible_paths(spec, md, rw_terms, gp_terms, y_sd)
                 fullrw = pt.zeros((S, K, len(md.years)))
-                fullrw = pt.set_subtensor(fullrw[:, rw_idx, :], path)
+                fullrw = pt.set_subtensor(fullrw[:, flex_idx, :], path)
                 eta = eta + (fullrw[s_i, :, md.year_idx] * X).sum(axis=1)
             if tv_terms:
                 tv_idx = [md.terms.index(t) for t in tv_terms]
@@ -914,8 +963,8 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
                         bt[:, pos, :], bt[:, pos, :] + trend_std[:, :, None] * years_tt
                     )
                     trend_out = pt.set_subtensor(trend_out[:, pos], trend_std)
-                if rw_terms:
-                    pos = [tv_terms.index(t) for t in rw_terms]
+                if flex_terms:
+                    pos = [tv_terms.index(t) for t in flex_terms]
                     bt = pt.set_subtensor(bt[:, pos, :], bt[:, pos, :] + path)
                 sd_tv = md.x_sd[tv_idx]
                 pm.Deterministic(

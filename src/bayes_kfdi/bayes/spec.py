@@ -31,7 +31,7 @@ INITIAL_CONDITIONS = ("wooldridge", "naive")
 SLOPE_POOLING = ("partial", "unpooled")
 LAGS = ("observed", "latent")
 MISSING = ("impute", "complete_case")
-TIME_FORMS = ("constant", "linear", "rw")
+TIME_FORMS = ("constant", "linear", "rw", "hsgp")
 CENTERING = ("auto", "centered", "noncentered")
 CENTERING_LEVELS = ("country", "unit", "slopes")
 SAMPLERS = ("nutpie", "pymc", "numpyro")
@@ -167,9 +167,10 @@ class HierarchicalSpec:
         slopes shrink toward the electronics slope rather than toward the grand mean.
     terms : tuple of str or None
         Covariates; ``None`` uses every canonical covariate present in the panel.
-    time_varying : mapping of term to {"constant", "linear", "rw"}
-        Per-term slope form over years: the paper's linear trend interaction or a
-        Gaussian random walk around the average-year slope.
+    time_varying : mapping of term to {"constant", "linear", "rw", "hsgp"}
+        Per-term slope form over years: the paper's linear trend interaction, or a
+        flexible path around the average-year slope, a Gaussian random walk or a
+        Hilbert-space approximate Gaussian process (HSGP) over years.
     missing : {"impute", "complete_case"}
         Impute missing covariates inside the model, or drop rows with any missing term.
     centering : mapping of level to {"auto", "centered", "noncentered"}
