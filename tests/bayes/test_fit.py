@@ -144,3 +144,19 @@ def test_compare_ranks_better_predictive_density_first():
     assert table.index[0] == "good"
     assert abs(table.loc["bad", "elpd_diff"]) == pytest.approx(30.0, rel=0.05)
     assert "n_pareto_k_bad" in table.columns
+
+
+@pytest.mark.parametrize("sampler", ["numpyro", "nutpie"])
+def test_selectable_samplers_run_end_to_end_and_reproduce_with_a_seed(sampler):
+    pytest.importorskip(sampler)
+    spec = HierarchicalSpec(terms=("gdp", "wage"), time_varying={"wage": "linear"})
+    spec = spec.with_sampler(sampler=sampler, draws=60, tune=60, chains=2, cores=1, seed=11)
+    with pytest.warns(ConvergenceWarning):  # far too few draws to pass the checks
+        first = fit(spec, _panel(), progress=False, predictive=False)
+    with pytest.warns(ConvergenceWarning):
+        again = fit(spec, _panel(), progress=False, predictive=False)
+    rho = first.idata["posterior"]["rho"]
+    assert rho.sizes["chain"] == 2 and rho.sizes["draw"] == 60
+    assert np.isfinite(rho.values).all()
+    assert "fdi" in first.idata["log_likelihood"]
+    np.testing.assert_array_equal(rho.values, again.idata["posterior"]["rho"].values)

@@ -166,7 +166,8 @@ def sample_model(
         except ImportError:
             raise EstimationError(
                 "sampler = 'numpyro' but numpyro is not installed; install it with "
-                "`pip install numpyro` or choose --sampler nutpie"
+                "`pip install -e \".[numpyro]\"` (or `pip install numpyro`), or choose "
+                "--sampler nutpie"
             ) from None
     with model:
         idata = pm.sample(
