@@ -12,6 +12,9 @@ Usage::
     .venv/bin/python benchmarks/monte_carlo.py --n 20 [--draws 300 --tune 300 --chains 2]
         [--spec models/hierarchical.toml] [--out mc.csv]
 
+--out is rewritten after every panel and an existing file is resumed from. A seed the
+simulator cannot calibrate is skipped (and said so); the next seed takes its place.
+
 The full run (20 panels x 2 scenarios) takes hours on 2 cores; --n sets the count.
 """
 
@@ -29,6 +32,7 @@ import pandas as pd
 from bayes_kfdi.bayes.fit import fit
 from bayes_kfdi.bayes.spec import load_spec
 from bayes_kfdi.data.simulate import simulate_korea
+from bayes_kfdi.exceptions import DataError
 from bayes_kfdi.gmm import xtabond2
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,28 +119,40 @@ def main() -> None:
     args = ap.parse_args()
     spec = load_spec(args.spec).with_sampler(draws=args.draws, tune=args.tune, chains=args.chains)
     cmds = paper_commands()
-    rows = []
+    out = Path(args.out) if args.out else None
+    done = pd.read_csv(out) if out is not None and out.exists() else pd.DataFrame()
+    rows = done.to_dict("records")
     t_start = time.perf_counter()
     for floor in (True, False):
-        for i in range(args.n):
-            seed = args.seed0 + i
-            sim = simulate_korea(seed, floor=floor)
+        seed, i = args.seed0, 0
+        while i < args.n:
+            prior = done[(done["floor"] == floor) & (done["rep"] == i)] if len(done) else done
+            if len(prior):
+                seed, i = int(prior["seed"].iloc[0]) + 1, i + 1
+                continue
+            try:
+                sim = simulate_korea(seed, floor=floor)
+            except DataError as exc:  # the simulator could not calibrate this seed
+                print(f"floor={floor} seed={seed}: simulation skipped ({exc})", flush=True)
+                seed += 1
+                continue
             frame = sim.frame.drop(columns=["fdi_latent"], errors="ignore")
             new = gmm_rows(frame, sim.truth, cmds)
             if not args.skip_bayes:
                 new += bayes_rows(frame, sim.truth, spec, seed)
             for r in new:
-                r.update({"floor": floor, "rep": i})
+                r.update({"floor": floor, "rep": i, "seed": seed})
             rows += new
+            if out is not None:  # written after every panel, so a long run can resume
+                pd.DataFrame(rows).to_csv(out, index=False)
             print(
-                f"floor={floor} rep={i}: {len(new)} estimates, "
+                f"floor={floor} rep={i} seed={seed}: {len(new)} estimates, "
                 f"{time.perf_counter() - t_start:.0f} s so far", flush=True
             )
+            seed, i = seed + 1, i + 1
     df = pd.DataFrame(rows)
     df["error"] = df["estimate"] - df["truth"]
     df["covered"] = (df["q05"] <= df["truth"]) & (df["truth"] <= df["q95"])
-    if args.out:
-        df.to_csv(args.out, index=False)
     table = (
         df.groupby(["floor", "parameter", "method"])
         .agg(bias=("error", "mean"), rmse=("error", lambda e: float(np.sqrt(np.mean(e**2)))),
