@@ -76,7 +76,10 @@ def main() -> None:
     if not args.skip_baseline:
         naive = replace(
             spec,
-            centering={"country": "noncentered", "unit": "noncentered", "slopes": "noncentered"},
+            centering={
+                "country": "noncentered", "unit": "noncentered", "slopes": "noncentered",
+                "rho": "noncentered",
+            },
         ).with_sampler(sampler="pymc")
         rows.append(run("naive PyMC baseline", naive, panel, standardize=False))
         print(rows[-1], flush=True)

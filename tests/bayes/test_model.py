@@ -251,3 +251,23 @@ def test_hsgp_slope_path_has_the_centred_exp_quad_covariance():
     K = amp**2 * np.exp(-0.5 * (t[:, None] - t[None, :]) ** 2 / ell**2)
     H = np.eye(t.size) - 1.0 / t.size
     np.testing.assert_allclose(dev.T @ dev / dev.shape[0], H @ K @ H, atol=HSGP_COV_ATOL)
+
+
+def test_rho_centring_rule_per_series(monkeypatch):
+    import bayes_kfdi.bayes.model as model_mod
+
+    df = _panel()
+    df.loc[(df.series == "steel") & (df.year > 2001), "fdi"] = FDI_FLOOR
+    md = prepare_data(HierarchicalSpec(terms=("gdp",), time_varying={}), df)
+    rows = np.bincount(md.series_idx[~md.at_floor], minlength=2)
+    steel, textile = md.series.index("steel"), md.series.index("textile")
+    assert rows[steel] < rows[textile]
+    monkeypatch.setattr(model_mod, "RHO_CENTER_ROWS", int(rows[textile]))
+    auto = build_model(HierarchicalSpec(terms=("gdp",), time_varying={}), md)
+    assert auto["rho_c"].type.shape == (1,) and auto["rho_z"].type.shape == (1,)
+    assert auto["rho"] in auto.deterministics
+    for choice, free in (("centered", "rho"), ("noncentered", "rho_z")):
+        spec = HierarchicalSpec(terms=("gdp",), time_varying={}, centering={"rho": choice})
+        m = build_model(spec, md)
+        assert free in {v.name for v in m.free_RVs}
+        assert np.isfinite(m.compile_logp()(m.initial_point()))

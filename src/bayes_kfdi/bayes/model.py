@@ -60,6 +60,7 @@ __all__ = [
     "build_model",
     "CENTER_MIN_ROWS",
     "UNIT_CENTER_ROWS",
+    "RHO_CENTER_ROWS",
     "YEAR_SCALE",
     "HSGP_LS_MEAN",
     "IMPUTE_TREND_SD",
@@ -74,6 +75,10 @@ CENTER_MIN_ROWS = 20
 UNIT_CENTER_ROWS = 10
 #: Time-trend slopes are parameterised per decade so their scale matches the levels.
 YEAR_SCALE = 10.0
+#: Dynamic rows above the floor from which ``centering.rho = "auto"`` centres a series'
+#: rho. On the shipped panel the rho posterior sd was 0.02-0.09 for series with 106-408
+#: such rows and 0.125 (as wide as the between-series spread) for one with 55.
+RHO_CENTER_ROWS = 100
 #: Prior of the HSGP length-scale (decades): InverseGamma with this mean and sd, whose
 #: 95% interval, 0.43-2.27 decades, sets the basis size and box through PyMC's
 #: ``approx_hsgp_hyperparams`` (the Riutort-Mayol et al. 2023 rules).
@@ -614,6 +619,34 @@ def _unit_effects(spec, md, tau_u, ic, rows_unit, country_eff=None, alpha=None):
     return total
 
 
+def _series_rho(spec, md: ModelData, rho_mu, rho_tau):
+    """Series persistence ``rho ~ N(rho_mu, rho_tau)``, centred or not per series.
+
+    ``centering.rho = "auto"`` centres a series' rho when it has at least
+    :data:`RHO_CENTER_ROWS` dynamic rows above the floor, and non-centres it otherwise.
+    Measured on the shipped panel: all centred, a series with 55 informative rows (rho
+    posterior sd 0.125, as wide as rho_tau) put a funnel neck in the posterior, where
+    one divergent transition fell (rho_tau at 0.03); all non-centred, rho_mu and
+    rho_tau had the lowest ESS of the model (138-145 of 2000 draws).
+    """
+    S = len(md.series)
+    choice = spec.centering["rho"]
+    if choice == "auto":
+        rows = np.bincount(md.series_idx[~md.at_floor], minlength=S)
+        mask = rows >= RHO_CENTER_ROWS
+    else:
+        mask = np.full(S, choice == "centered")
+    if mask.all():
+        return pm.Normal("rho", rho_mu, rho_tau, dims="series")
+    cen, non = np.flatnonzero(mask), np.flatnonzero(~mask)
+    rho = pt.zeros((S,))
+    if cen.size:
+        rho = pt.set_subtensor(rho[cen], pm.Normal("rho_c", rho_mu, rho_tau, shape=cen.size))
+    z = pm.Normal("rho_z", 0.0, 1.0, shape=non.size)
+    rho = pt.set_subtensor(rho[non], rho_mu + rho_tau * z)
+    return pm.Deterministic("rho", rho, dims="series")
+
+
 def _pooled_slopes(name, md, prior_sd, tau_sd, centered, spec, dims):
     """Slopes (S, K): series partially pooled toward a term mean, motives toward their parent.
 
@@ -860,13 +893,7 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
             # series and centred rho, a half-normal let rho_tau reach its 1.5% quantile
             # (0.03), where the centred funnel neck gave a divergent transition.
             rho_tau = pm.Gamma("rho_tau", alpha=2.0, beta=2.0 / pr.rho_tau)
-            # Centred: each series has hundreds of rows pinning its own rho (non-centred,
-            # rho_mu and rho_tau had the lowest ESS of the model, 138-145 of 2000 draws).
-            if spec.centering["slopes"] == "noncentered":
-                rho_z = pm.Normal("rho_z", 0.0, 1.0, dims="series")
-                rho = pm.Deterministic("rho", rho_mu + rho_tau * rho_z, dims="series")
-            else:
-                rho = pm.Normal("rho", rho_mu, rho_tau, dims="series")
+            rho = _series_rho(spec, md, rho_mu, rho_tau)
         else:
             rho = pm.Deterministic("rho", pt.stack([rho_mu]), dims="series")
         alpha = pm.Normal("alpha", y_mean, 2.0 * y_sd, dims="series")

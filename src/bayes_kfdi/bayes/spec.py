@@ -33,7 +33,7 @@ LAGS = ("observed", "latent")
 MISSING = ("impute", "complete_case")
 TIME_FORMS = ("constant", "linear", "rw", "hsgp")
 CENTERING = ("auto", "centered", "noncentered")
-CENTERING_LEVELS = ("country", "unit", "slopes")
+CENTERING_LEVELS = ("country", "unit", "slopes", "rho")
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 #: nutpie mass-matrix adaptation: diagonal, or low-rank-modified diagonal (nutpie's
 #: "low_rank", which also adapts to the strongest posterior correlations). nutpie only.
@@ -239,6 +239,7 @@ class HierarchicalSpec:
             "country": "noncentered",
             "unit": "auto",
             "slopes": "noncentered",
+            "rho": "auto",
             **dict(self.centering),
         }
         for level, form in cen.items():
