@@ -160,3 +160,27 @@ def test_selectable_samplers_run_end_to_end_and_reproduce_with_a_seed(sampler):
     assert np.isfinite(rho.values).all()
     assert "fdi" in first.idata["log_likelihood"]
     np.testing.assert_array_equal(rho.values, again.idata["posterior"]["rho"].values)
+
+
+def test_log_prior_is_on_the_log_likelihood_draws_and_follows_the_predicate():
+    stats = {"diverging": lambda size: np.zeros(size, dtype=bool), "energy": _energy}
+    spec = HierarchicalSpec(time_varying={"wage": "linear"}).with_sampler(
+        sampler="pymc", draws=40, chains=2, seed=5
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pm, "sample", partial(mock_sample, sample_stats=stats))
+        with pytest.warns(ConvergenceWarning):
+            slopes = fit(spec, _panel(), progress=False, predictive=False,
+                         log_prior=lambda name: name.startswith("beta"))
+        with pytest.warns(ConvergenceWarning):
+            totals = fit(spec, _panel(), progress=False, predictive=False, log_prior=True)
+    lp, ll = slopes.idata["log_prior"], slopes.idata["log_likelihood"]
+    np.testing.assert_array_equal(lp["draw"].values, ll["draw"].values)
+    assert set(lp.data_vars) == {"beta_mu", "beta_tau", "beta_z"}
+    assert lp["beta_z"].dims == ("chain", "draw", "series", "term")
+    # totals: one value per draw and variable, and the element-wise sum agrees
+    tot = totals.idata["log_prior"]
+    assert "sigma" in tot.data_vars and tot["beta_z"].dims == ("chain", "draw")
+    np.testing.assert_allclose(
+        tot["beta_z"].values, lp["beta_z"].sum(("series", "term")).values, rtol=1e-10
+    )

@@ -28,13 +28,17 @@ DATA = REPO / "data" / "korea_semisynthetic.csv"
 SPEC = REPO / "models" / "hierarchical.toml"
 
 
+FIT_KWARGS: dict = {}
+
+
 def _stub_bayes(monkeypatch, fixture_dir: Path | None, *, fit_error: BaseException | None = None):
     """Replace the Bayesian fit; record calls. ``fixture_dir`` supplies the outputs."""
     real = pipeline.bayes_components()
     calls: list[str] = []
 
-    def fit(spec, panel, *, data_sha256, progress):  # noqa: ARG001
+    def fit(spec, panel, *, data_sha256, progress, log_prior):  # noqa: ARG001
         calls.append("fit")
+        FIT_KWARGS["log_prior"] = log_prior
         if fit_error is not None:
             raise fit_error
         return SimpleNamespace(idata=None)
@@ -45,10 +49,7 @@ def _stub_bayes(monkeypatch, fixture_dir: Path | None, *, fit_error: BaseExcepti
         for name in ("posterior.nc", "summary.csv"):
             shutil.copy(fixture_dir / name, out_dir / name)
 
-    def build_model(spec, data):  # noqa: ARG001
-        raise RuntimeError("stub: no model")
-
-    comps = {**real, "fit": fit, "write_fit": write_fit, "build_model": build_model}
+    comps = {**real, "fit": fit, "write_fit": write_fit}
     monkeypatch.setattr(pipeline, "bayes_components", lambda: comps)
     return calls
 
@@ -139,8 +140,10 @@ def test_full_job_with_stubbed_fit(tmp_path: Path, monkeypatch, fixture_outputs:
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["quick"] is True and manifest["seed"] == 7
     assert manifest["sampler"]["draws"] == pipeline.QUICK_SAMPLER["draws"]
-    note = next(s for s in res.steps if s.name == "Bayesian fit").notes
-    assert note and "psense unavailable" in note[0]  # the stub has no model
+    # the fit is asked for the slope priors' log density (power-scaling), nothing else
+    chosen = FIT_KWARGS["log_prior"]
+    assert chosen("beta_z") and chosen("trend_mu") and chosen("beta_motive")
+    assert not chosen("sigma") and not chosen("u_unit_c") and not chosen("rho_tau")
     check = json.loads((run / "data_check.json").read_text())
     assert check["n_countries"] > 0 and set(check["floor_share"]) >= {"textile", "steel"}
     html = res.html.read_text()

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -199,6 +200,20 @@ def _observed_groups(md: ModelData) -> tuple[xr.Dataset, xr.Dataset]:
     return obs, const
 
 
+def _log_prior(sub: xr.DataTree, model: pm.Model, choose) -> xr.Dataset:
+    names = [rv.name for rv in model.free_RVs]
+    chosen = [n for n in names if choose is True or choose(n)]
+    elementwise = bool(chosen) and choose is not True
+    lp = pm.stats.compute_log_prior(
+        sub, var_names=chosen if elementwise else names, model=model,
+        extend_inferencedata=False, progressbar=False, compile_kwargs=EVAL_COMPILE,
+    )
+    ds = lp["log_prior"].to_dataset() if isinstance(lp, xr.DataTree) else lp
+    if elementwise:
+        return ds
+    return ds.map(lambda da: da.sum(dim=[d for d in da.dims if d not in ("chain", "draw")]))
+
+
 def fit(
     spec: HierarchicalSpec,
     panel: PanelData | pd.DataFrame | ModelData,
@@ -207,6 +222,7 @@ def fit(
     progress: bool = True,
     log_likelihood: bool = True,
     predictive: bool = True,
+    log_prior: bool | Callable[[str], bool] = False,
 ) -> FitResult:
     """Fit ``spec`` to ``panel``.
 
@@ -222,6 +238,11 @@ def fit(
         Show sampler progress bars.
     log_likelihood, predictive : bool
         Compute the pointwise log-likelihood (for LOO) and posterior predictive draws.
+    log_prior : bool or callable
+        Compute the ``log_prior`` group (for prior-sensitivity power-scaling) on the
+        log-likelihood's draws. ``True`` stores each free variable's total log prior per
+        draw; a predicate on variable names stores the chosen variables element-wise and
+        the others not at all (all totals if it chooses none).
 
     Returns
     -------
@@ -246,11 +267,13 @@ def fit(
     t_build = time.perf_counter() - t0
     idata, timings = sample_model(model, spec, progress=progress)
     t1 = time.perf_counter()
+    thin_ll = _thin_step(idata, ROW_DRAWS)
+    sub = xr.DataTree.from_dict(
+        {"posterior": idata["posterior"].to_dataset().isel(draw=slice(None, None, thin_ll))}
+    )
+    if log_prior:
+        idata["log_prior"] = xr.DataTree(_log_prior(sub, model, log_prior))
     if log_likelihood:
-        thin_ll = _thin_step(idata, ROW_DRAWS)
-        sub = xr.DataTree.from_dict(
-            {"posterior": idata["posterior"].to_dataset().isel(draw=slice(None, None, thin_ll))}
-        )
         ll = pm.compute_log_likelihood(
             sub, var_names=["fdi"], model=model, extend_inferencedata=False, progressbar=False,
             compile_kwargs=EVAL_COMPILE,
@@ -364,10 +387,6 @@ def write_fit(result: FitResult, out_dir: str | Path) -> Path:
         if drop:
             tree["posterior"] = xr.DataTree(post.drop_vars(drop))
             tree.attrs["posterior_vars_not_stored"] = json.dumps(drop)
-        if "log_likelihood" in tree.children and "log_prior" in tree.children:
-            # the log prior goes with the log-likelihood's (thinned) draws
-            keep = tree["log_likelihood"]["draw"].values
-            tree["log_prior"] = xr.DataTree(tree["log_prior"].to_dataset().sel(draw=keep))
         tree.to_netcdf(tmp / "posterior.nc", engine="h5netcdf", encoding=_encoding(tree))
         result.summary.to_csv(tmp / "summary.csv", index=False)
         if not result.ppc.empty:

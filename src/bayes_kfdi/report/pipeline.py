@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -58,8 +57,8 @@ from bayes_kfdi.report.inputs import (
     DATA_CHECK_FILE,
     GMM_DIR,
     GMM_FAILURES_FILE,
+    SLOPE_PRIOR_PREFIXES,
     load_run,
-    slope_prior_names,
 )
 from bayes_kfdi.report.tables import FLOOR_TOL, claims_table
 
@@ -159,8 +158,6 @@ def bayes_components() -> dict[str, Callable[..., Any]]:
         "load_spec": _component("bayes_kfdi.bayes.spec", "load_spec", "Bayesian fit"),
         "fit": _component("bayes_kfdi.bayes.fit", "fit", "Bayesian fit"),
         "write_fit": _component("bayes_kfdi.bayes.fit", "write_fit", "Bayesian fit"),
-        "build_model": _component("bayes_kfdi.bayes.model", "build_model", "Bayesian fit"),
-        "prepare_data": _component("bayes_kfdi.bayes.model", "prepare_data", "Bayesian fit"),
     }
 
 
@@ -245,45 +242,13 @@ def gmm_coefficients(results: dict[str, dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["equation", "variable", "coef", "se"])
 
 
-def _with_log_prior(result: Any, spec: Any, panel: PanelData,
-                    components: dict[str, Callable[..., Any]]) -> str:
-    """Add the ``log_prior`` group power-scaling needs; return a note if that failed."""
-    import pymc as pm
+def _is_slope_prior(name: str) -> bool:
+    """Whether a free variable's prior is power-scaled (:data:`SLOPE_PRIOR_PREFIXES`).
 
-    try:
-        model = components["build_model"](spec, components["prepare_data"](spec, panel))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from bayes_kfdi.bayes.fit import EVAL_COMPILE
-
-            tree = result.idata
-            if "log_likelihood" in tree.children:
-                # on the draws the log-likelihood keeps (bayes.fit.ROW_DRAWS)
-                keep = tree["log_likelihood"]["draw"].values
-                tree = xr.DataTree.from_dict(
-                    {"posterior": tree["posterior"].to_dataset().sel(draw=keep)}
-                )
-            lp_tree = pm.stats.compute_log_prior(
-                tree, model=model, extend_inferencedata=False, progressbar=False,
-                compile_kwargs=EVAL_COMPILE,
-            )
-            result.idata["log_prior"] = xr.DataTree(
-                lp_tree["log_prior"].to_dataset() if isinstance(lp_tree, xr.DataTree)
-                else lp_tree
-            )
-        # Only the slope priors are power-scaled (inputs.SLOPE_PRIOR_PREFIXES); the
-        # element-wise log prior of every random effect and imputed cell would add
-        # ~65 MB to posterior.nc. Unmatched models keep per-variable totals.
-        lp = result.idata["log_prior"].to_dataset()
-        names = slope_prior_names(result.idata)
-        if len(names) < len(lp.data_vars):
-            lp = lp[list(names)]
-        else:
-            lp = lp.map(lambda da: da.sum(dim=[d for d in da.dims if d not in ("chain", "draw")]))
-        result.idata["log_prior"] = xr.DataTree(lp)
-    except Exception as exc:  # noqa: BLE001 - the report states psense is unavailable
-        return f"log prior not stored ({type(exc).__name__}: {exc}); psense unavailable"
-    return ""
+    Only the slope priors' log densities are stored element-wise: the element-wise log
+    prior of every random effect and imputed cell would add ~65 MB to posterior.nc.
+    """
+    return name.split("_")[0] in SLOPE_PRIOR_PREFIXES
 
 
 # ---------------------------------------------------------------------------- job
@@ -432,12 +397,10 @@ def reproduce(
 
             t0 = time.perf_counter()
             fit_result = bayes_c["fit"](bspec, panel, data_sha256=check["data_sha256"],
-                                        progress=False)
-            note = _with_log_prior(fit_result, bspec, panel, bayes_c)
+                                        progress=False, log_prior=_is_slope_prior)
             # write_fit replaces its target directory, so it goes first into run/.
             bayes_c["write_fit"](fit_result, run_dir)
-            records.append(StepRecord("Bayesian fit", "done", time.perf_counter() - t0,
-                                      (note,) if note else ()))
+            records.append(StepRecord("Bayesian fit", "done", time.perf_counter() - t0))
             for name, result in gmm_results.items():
                 render.write_json(run_dir / GMM_DIR / name, result)
             render.write_table(run_dir / GMM_DIR / "coefficients.csv",
