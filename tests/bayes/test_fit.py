@@ -37,9 +37,8 @@ def _energy(size):
     return np.random.default_rng(0).normal(size=size)
 
 
-@pytest.fixture(scope="module")
-def mock_fit():
-    """One pipeline run with pm.sample replaced by prior draws (pymc.testing.mock_sample)."""
+def _mocked_fit(**kwargs):
+    """A pipeline run with pm.sample replaced by prior draws (pymc.testing.mock_sample)."""
     stats = {"diverging": lambda size: np.zeros(size, dtype=bool), "energy": _energy}
     spec = HierarchicalSpec(time_varying={"wage": "linear"}).with_sampler(
         sampler="pymc", draws=40, chains=2, seed=5
@@ -47,7 +46,12 @@ def mock_fit():
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pm, "sample", partial(mock_sample, sample_stats=stats))
         with pytest.warns(ConvergenceWarning, match="NOT converge"):
-            return fit(spec, _panel(), progress=False)
+            return fit(spec, _panel(), progress=False, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def mock_fit():
+    return _mocked_fit()
 
 
 def test_fit_pipeline_outputs_and_provenance(mock_fit, tmp_path):
@@ -163,17 +167,8 @@ def test_selectable_samplers_run_end_to_end_and_reproduce_with_a_seed(sampler):
 
 
 def test_log_prior_is_on_the_log_likelihood_draws_and_follows_the_predicate():
-    stats = {"diverging": lambda size: np.zeros(size, dtype=bool), "energy": _energy}
-    spec = HierarchicalSpec(time_varying={"wage": "linear"}).with_sampler(
-        sampler="pymc", draws=40, chains=2, seed=5
-    )
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pm, "sample", partial(mock_sample, sample_stats=stats))
-        with pytest.warns(ConvergenceWarning):
-            slopes = fit(spec, _panel(), progress=False, predictive=False,
-                         log_prior=lambda name: name.startswith("beta"))
-        with pytest.warns(ConvergenceWarning):
-            totals = fit(spec, _panel(), progress=False, predictive=False, log_prior=True)
+    slopes = _mocked_fit(predictive=False, log_prior=lambda name: name.startswith("beta"))
+    totals = _mocked_fit(predictive=False, log_prior=True)
     lp, ll = slopes.idata["log_prior"], slopes.idata["log_likelihood"]
     np.testing.assert_array_equal(lp["draw"].values, ll["draw"].values)
     assert set(lp.data_vars) == {"beta_mu", "beta_tau", "beta_z"}
