@@ -31,6 +31,8 @@ from bayes_kfdi.bayes.spec import load_spec
 from bayes_kfdi.data import read_panel
 
 ROOT = Path(__file__).resolve().parents[1]
+#: pm.sample's own default: the baseline is PyMC's sampler as it comes.
+PYMC_DEFAULT_TARGET_ACCEPT = 0.8
 
 
 def run(label, spec, panel, *, standardize=True):
@@ -80,7 +82,7 @@ def main() -> None:
                 "country": "noncentered", "unit": "noncentered", "slopes": "noncentered",
                 "rho": "noncentered",
             },
-        ).with_sampler(sampler="pymc")
+        ).with_sampler(sampler="pymc", target_accept=PYMC_DEFAULT_TARGET_ACCEPT)
         rows.append(run("naive PyMC baseline", naive, panel, standardize=False))
         print(rows[-1], flush=True)
     print()
