@@ -267,10 +267,11 @@ def fit(
     t_build = time.perf_counter() - t0
     idata, timings = sample_model(model, spec, progress=progress)
     t1 = time.perf_counter()
-    thin_ll = _thin_step(idata, ROW_DRAWS)
-    sub = xr.DataTree.from_dict(
-        {"posterior": idata["posterior"].to_dataset().isel(draw=slice(None, None, thin_ll))}
-    )
+    if log_prior or log_likelihood:
+        thin_ll = _thin_step(idata, ROW_DRAWS)
+        sub = xr.DataTree.from_dict(
+            {"posterior": idata["posterior"].to_dataset().isel(draw=slice(None, None, thin_ll))}
+        )
     if log_prior:
         idata["log_prior"] = xr.DataTree(_log_prior(sub, model, log_prior))
     if log_likelihood:

@@ -12,6 +12,7 @@ import pytensor.tensor as pt
 
 __all__ = [
     "AT_FLOOR_TOL",
+    "LOG_SQRT_2PI",
     "censored_logp",
     "censored_random",
     "hurdle_logp",
@@ -25,7 +26,7 @@ AT_FLOOR_TOL = 1e-6
 
 _LOG_HALF = float(np.log(0.5))
 _SQRT_HALF = float(np.sqrt(0.5))
-_LOG_SQRT_2PI = float(0.5 * np.log(2.0 * np.pi))
+LOG_SQRT_2PI = float(0.5 * np.log(2.0 * np.pi))
 #: Lower clip of log_ndtr's argument: erfc(37 / sqrt 2) ~ 6e-300 is a normal double.
 _Z_MIN = -37.0
 
@@ -45,7 +46,7 @@ def log_ndtr(z: pt.TensorVariable) -> pt.TensorVariable:
 
 
 def _normal_logpdf(value, mu, sigma):
-    return -0.5 * ((value - mu) / sigma) ** 2 - pt.log(sigma) - _LOG_SQRT_2PI
+    return -0.5 * ((value - mu) / sigma) ** 2 - pt.log(sigma) - LOG_SQRT_2PI
 
 
 def censored_logp(value, mu, sigma, floor):

@@ -11,7 +11,9 @@ Parameterisation (measured on the shipped Korean panel; see ``models/hierarchica
   sampled around everything above it (series intercept + country effect + Wooldridge
   mean); units with fewer informative rows (half the Korean units have none) are
   non-centred. Country effects: ``centering.country`` (the default spec centres them,
-  as a zero-sum vector). Slopes and rho: centred (hundreds of rows per series).
+  as a zero-sum vector). Slopes: centred (hundreds of rows per series). Rho,
+  ``centering.rho = "auto"``: centred for series with :data:`RHO_CENTER_ROWS`
+  informative rows, non-centred otherwise.
 - Regressors are centred so that no intercept trades off against a slope: the level
   as a deviation from the unit mean (within-between Mundlak form), less the series'
   pooled within-unit trend; the lag and initial conditions within series.
@@ -35,6 +37,7 @@ from scipy import stats
 
 from bayes_kfdi.bayes.likelihoods import (
     AT_FLOOR_TOL,
+    LOG_SQRT_2PI,
     censored_logp,
     censored_random,
     hurdle_logp,
@@ -693,9 +696,6 @@ def _pooled_slopes(name, md, prior_sd, tau_sd, centered, spec, dims):
     return pt.where(is_child[:, None], child, root)
 
 
-_LOG_SQRT_2PI_M = float(0.5 * np.log(2.0 * np.pi))
-
-
 def _flexible_paths(spec, md: ModelData, rw_terms, gp_terms, y_sd: float):
     """Year paths (S, n_rw + n_gp, T) of the flexible slopes, each centred over years.
 
@@ -704,9 +704,8 @@ def _flexible_paths(spec, md: ModelData, rw_terms, gp_terms, y_sd: float):
     exponentiated-quadratic kernel with amplitude ``gp_amplitude`` and length-scale
     ``gp_lengthscale`` (decades) per term; the basis size and box follow PyMC's
     ``approx_hsgp_hyperparams`` for the length-scale prior's 95% interval, and the basis
-    comes from ``pymc.gp.HSGP``. Both
-    paths are deviations from the average-year slope ``beta``, so they sum to zero over
-    years, and their coefficients are non-centred.
+    comes from ``pymc.gp.HSGP``. Both paths are deviations from the average-year slope
+    ``beta``, so they sum to zero over years, and their coefficients are non-centred.
     """
     parts = []
     if rw_terms:
@@ -721,16 +720,16 @@ def _flexible_paths(spec, md: ModelData, rw_terms, gp_terms, y_sd: float):
         pm.modelcontext(None).add_coord("gp_basis", np.arange(n_basis))
         amp = pm.HalfNormal("gp_amplitude", spec.priors.trend_sd * y_sd, dims="gp_term")
         ell = pm.InverseGamma("gp_lengthscale", mu=HSGP_LS_MEAN, sigma=HSGP_LS_SD, dims="gp_term")
-        phi, sqrt_psd = None, []
-        for j in range(len(gp_terms)):
-            gp = pm.gp.HSGP(
+        # one basis for all terms (same years, size and box); the spectral density per term
+        lin = [
+            pm.gp.HSGP(
                 m=[n_basis], c=c, cov_func=amp[j] ** 2 * pm.gp.cov.ExpQuad(1, ls=ell[j])
-            )
-            phi_j, psd_j = gp.prior_linearized(X=t[:, None])
-            phi = phi_j if phi is None else phi
-            sqrt_psd.append(psd_j)
+            ).prior_linearized(X=t[:, None])
+            for j in range(len(gp_terms))
+        ]
+        phi = lin[0][0]
         coef = pm.Normal("gp_coef_z", 0.0, 1.0, dims=("series", "gp_term", "gp_basis"))
-        scaled = coef * pt.stack(sqrt_psd)[None, :, :]
+        scaled = coef * pt.stack([psd for _, psd in lin])[None, :, :]
         parts.append((scaled[:, :, None, :] * pt.as_tensor_variable(phi)[None, None]).sum(-1))
     path = parts[0] if len(parts) == 1 else pt.concatenate(parts, axis=1)
     return path - path.mean(axis=2, keepdims=True)
@@ -740,8 +739,8 @@ def _covariates_with_imputation(md: ModelData):
     """Return the (n, K) covariate tensor, missing cells imputed inside the model.
 
     Every imputed covariate shares one vectorised block (one variable per role, indexed
-    by term and group), and the covariate matrix is a single gather from the observed
-    values and the imputed cells. Per-term blocks built the same model with ten times as
+    by term and group), and the covariate matrix is a constant with the imputed cells
+    written at their positions. Per-term blocks built the same model with ten times as
     many graph nodes: 48 s of cold compilation against ~20 s, and a slower gradient.
 
     Imputation model, per term and group (country, or sector-country for trade terms):
@@ -806,7 +805,7 @@ def _covariates_with_imputation(md: ModelData):
     sig_g = i_sigma[grp_term]
     pm.Potential(
         "impute_observed",
-        (-0.5 * rss / sig_g**2 - n_g * (pt.log(sig_g) + _LOG_SQRT_2PI_M)).sum(),
+        (-0.5 * rss / sig_g**2 - n_g * (pt.log(sig_g) + LOG_SQRT_2PI)).sum(),
     )
     cell_mu = level[cell_grp[miss_i]] + trend[cell_grp[miss_i]] * cell_tt[miss_i]
     z = pm.Normal("impute_missing_z", 0.0, 1.0, shape=miss_i.size)

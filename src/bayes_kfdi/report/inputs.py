@@ -41,6 +41,7 @@ __all__ = [
     "slope_path",
     "observation_series",
     "slope_prior_names",
+    "is_slope_prior",
     "gmm_coef_names",
     "gmm_lookup",
     "SUMMARY_FILE",
@@ -432,5 +433,10 @@ def slope_prior_names(tree: xr.DataTree) -> tuple[str, ...]:
     if "log_prior" not in tree.children:
         return ()
     names = tuple(str(v) for v in tree["log_prior"].data_vars)
-    chosen = tuple(n for n in names if n.split("_")[0] in SLOPE_PRIOR_PREFIXES)
+    chosen = tuple(n for n in names if is_slope_prior(n))
     return chosen or names
+
+
+def is_slope_prior(name: str) -> bool:
+    """Whether a variable's prior is power-scaled (:data:`SLOPE_PRIOR_PREFIXES`)."""
+    return name.split("_")[0] in SLOPE_PRIOR_PREFIXES

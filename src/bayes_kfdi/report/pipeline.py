@@ -57,7 +57,7 @@ from bayes_kfdi.report.inputs import (
     DATA_CHECK_FILE,
     GMM_DIR,
     GMM_FAILURES_FILE,
-    SLOPE_PRIOR_PREFIXES,
+    is_slope_prior,
     load_run,
 )
 from bayes_kfdi.report.tables import FLOOR_TOL, claims_table
@@ -242,15 +242,6 @@ def gmm_coefficients(results: dict[str, dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["equation", "variable", "coef", "se"])
 
 
-def _is_slope_prior(name: str) -> bool:
-    """Whether a free variable's prior is power-scaled (:data:`SLOPE_PRIOR_PREFIXES`).
-
-    Only the slope priors' log densities are stored element-wise: the element-wise log
-    prior of every random effect and imputed cell would add ~65 MB to posterior.nc.
-    """
-    return name.split("_")[0] in SLOPE_PRIOR_PREFIXES
-
-
 # ---------------------------------------------------------------------------- job
 def _shown(path: Path) -> str:
     """Path as shown in reports: relative to the repository or working dir when inside."""
@@ -397,7 +388,9 @@ def reproduce(
 
             t0 = time.perf_counter()
             fit_result = bayes_c["fit"](bspec, panel, data_sha256=check["data_sha256"],
-                                        progress=False, log_prior=_is_slope_prior)
+                                        progress=False, log_prior=is_slope_prior)
+            # only the slope priors are kept (element-wise, for power-scaling): every
+            # random effect's and imputed cell's would add ~65 MB to posterior.nc
             # write_fit replaces its target directory, so it goes first into run/.
             bayes_c["write_fit"](fit_result, run_dir)
             records.append(StepRecord("Bayesian fit", "done", time.perf_counter() - t0))
