@@ -271,3 +271,57 @@ def test_rho_centring_rule_per_series(monkeypatch):
         m = build_model(spec, md)
         assert free in {v.name for v in m.free_RVs}
         assert np.isfinite(m.compile_logp()(m.initial_point()))
+
+
+def test_series_rowdot_equals_the_row_gather_in_value_and_gradient():
+    from bayes_kfdi.bayes.model import _series_rowdot
+
+    rng = np.random.default_rng(5)
+    s_i = rng.integers(0, 3, size=40)  # unsorted rows: the un-permutation is exercised
+    const = rng.normal(size=(40, 4))
+    coef = pt.matrix("coef")
+    w = rng.normal(size=40)
+    got = _series_rowdot(coef, const, s_i)
+    ref = (coef[s_i] * const).sum(axis=1)
+    f = pytensor.function([coef], [got, pytensor.grad((got * w).sum(), coef)])
+    g = pytensor.function([coef], [ref, pytensor.grad((ref * w).sum(), coef)])
+    c = rng.normal(size=(3, 4))
+    for a, b in zip(f(c), g(c), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_imputed_cells_are_exactly_the_missing_covariate_cells():
+    from bayes_kfdi.bayes.model import _covariates_with_imputation
+
+    df = _panel()
+    host = ["gdp", "wage", "rd"]
+    df[host] = df.groupby(["country", "year"])[host].transform("first")
+    # host covariates are per country-year: blank a cell in every series' row
+    df.loc[df.year.isin([2001, 2004]) & (df.country == "USA"), "rd"] = np.nan
+    df.loc[(df.year == 2002) & df.country.isin(["KOR", "JPN"]), "gdp"] = np.nan
+    md = prepare_data(HierarchicalSpec(terms=("gdp", "rd"), time_varying={}), df)
+    with pm.Model():
+        const, imp = _covariates_with_imputation(md)
+        missing = np.isnan(md.X)
+        assert {(int(r), int(k)) for r, k in zip(imp.row, imp.term, strict=True)} == set(
+            zip(*np.nonzero(missing), strict=True)
+        )
+        np.testing.assert_array_equal(const[~missing], md.X[~missing])
+        assert np.all(const[missing] == 0.0)
+        # a host covariate is one cell per country-year, shared by every series' row
+        vals = pm.draw(imp.value, random_seed=1)
+        rows_by_cell = pd.DataFrame(
+            {"c": md.country_idx[imp.row], "y": md.year_idx[imp.row], "k": imp.term, "v": vals}
+        )
+        assert (rows_by_cell.groupby(["c", "y", "k"])["v"].nunique() == 1).all()
+
+
+def test_noncentred_rho_deviations_sum_to_zero():
+    df = _panel(series=("textile", "steel", "electronics"))
+    spec = HierarchicalSpec(terms=("gdp",), time_varying={}, centering={"rho": "noncentered"})
+    m = build_model(spec, df)
+    rng = np.random.default_rng(2)
+    point = {k: v + rng.normal(0, 0.5, np.shape(v)) for k, v in m.initial_point().items()}
+    out = m.replace_rvs_by_values([m["rho"]])[0]
+    rho = m.compile_fn(out, inputs=m.value_vars, on_unused_input="ignore")(point)
+    np.testing.assert_allclose(rho.mean(), point["rho_mu"], rtol=1e-12)

@@ -74,16 +74,20 @@ __all__ = [
 #: Girolami 2015); twenty informative rows make the likelihood dominate a unit-scale prior.
 CENTER_MIN_ROWS = 20
 #: A unit (country-series) effect is centred under "auto" when it has at least this many
-#: dynamic rows above the floor; see ``_unit_effects``.
-UNIT_CENTER_ROWS = 10
+#: dynamic rows above the floor; see ``_unit_effects``. At 10, electronics units with
+#: 7-9 such rows were non-centred, and their deviations formed the model's slowest
+#: direction with the Wooldridge coefficients (lambda_xbar_qr, gamma_y0, u_unit_z: ESS
+#: 260-340 of 2000 draws); at 5 none of them was among the ten lowest.
+UNIT_CENTER_ROWS = 5
 #: Time-trend slopes are parameterised per decade so their scale matches the levels.
 YEAR_SCALE = 10.0
 #: Dynamic rows above the floor from which ``centering.rho = "auto"`` centres a series'
 #: rho. On the shipped panel the rho posterior sd was 0.02 for the series with 408 such
 #: rows and 0.06-0.125 for the series with 55-187, as wide as the between-series spread
 #: rho_tau (~0.1 once a floor-coded lag has its own coefficient). Centring those put a
-#: funnel neck where divergent transitions fell (rho_tau at its minimum: 3 with a
-#: threshold of 100 rows, 1 with all centred before ``lag_floor``).
+#: funnel neck where divergent transitions fell, at rho_tau's minimum: at a threshold of
+#: 100 rows, 3 in one fit at target_accept 0.95 and 1 in one of three default fits at
+#: 0.9 (seed 11; 0 at 200 rows with the same seed, where rho_mu had ESS 706 of 4000).
 RHO_CENTER_ROWS = 200
 #: Prior of the HSGP length-scale (decades): InverseGamma with this mean and sd, whose
 #: 95% interval, 0.43-2.27 decades, sets the basis size and box through PyMC's
@@ -649,8 +653,25 @@ def _series_rho(spec, md: ModelData, rho_mu, rho_tau):
     if cen.size:
         rho = pt.set_subtensor(rho[cen], pm.Normal("rho_c", rho_mu, rho_tau, shape=cen.size))
     z = pm.Normal("rho_z", 0.0, 1.0, shape=non.size)
+    if non.size > 1:
+        # The non-centred deviations sum to zero, so that rho_mu is their series' mean
+        # rather than trading off against it (rho_mu had correlations of -0.4 to -0.6
+        # with every rho_z, the lowest ESS of the model and R-hat 1.011 at seed 7;
+        # with the constraint, ESS >= 1000 and out of the ten lowest in two seeds).
+        z = z - z.mean()
     rho = pt.set_subtensor(rho[non], rho_mu + rho_tau * z)
     return pm.Deterministic("rho", rho, dims="series")
+
+
+def _spread_prior(name: str, mean: float):
+    """Zero-avoiding Gamma(2) prior with the given mean for a between-series spread.
+
+    With three root series and three motives a spread is barely identified, and a
+    half-normal let the sampler into the funnel neck at zero (Chung et al. 2013 give the
+    Gamma(2) prior for group-level sds estimated from few groups). Measured on the
+    shipped panel (4 x (500 + 500) draws): trend_tau's ESS went from 268 to 428.
+    """
+    return pm.Gamma(name, alpha=2.0, beta=2.0 / mean)
 
 
 def _pooled_slopes(name, md, prior_sd, tau_sd, centered, spec, dims):
@@ -666,14 +687,14 @@ def _pooled_slopes(name, md, prior_sd, tau_sd, centered, spec, dims):
     # One between-series spread shared by all terms (covariates are standardised, so
     # the slopes share a scale): a spread per term rests on three root series and was
     # not identified (beta_tau R-hat 1.06-1.10, ESS 40-60 on the shipped panel).
-    tau = pm.HalfNormal(f"{name}_tau", tau_sd)
+    tau = _spread_prior(f"{name}_tau", tau_sd)
     is_child = md.parent >= 0
     if not is_child.any():
         if centered:
             return pm.Normal(f"{name}_std", mu, tau, dims=dims)
         z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=dims)
         return mu + tau * z
-    tau_child = pm.HalfNormal(f"{name}_tau_motive", tau_sd)
+    tau_child = _spread_prior(f"{name}_tau_motive", tau_sd)
     if centered:
         # Centred nesting: root series around the term mean, motives around their parent.
         K = len(pm.modelcontext(None).coords[term_dim])
@@ -690,7 +711,13 @@ def _pooled_slopes(name, md, prior_sd, tau_sd, centered, spec, dims):
         full = pt.set_subtensor(full[roots], b_root)
         return pt.set_subtensor(full[kids], b_kid)
     z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=dims)
-    root = mu + tau * z
+    # The root deviations sum to zero per term, so that ``mu`` is the roots' mean and
+    # does not trade off against it (the device ``_effect`` uses for country effects).
+    # Measured on the shipped panel, seed 7: trend_mu's ESS went from 754 (the lowest
+    # of the model, R-hat 1.011) to 1038 of 4000 draws. The roots' spread around mu is
+    # then tau * sqrt(1 - 1/n_roots).
+    roots = np.flatnonzero(~is_child)
+    root = mu + tau * (z - z[roots].mean(axis=0))
     par = np.where(is_child, md.parent, np.arange(S))
     child = root[par] + tau_child * z
     return pt.where(is_child[:, None], child, root)
@@ -735,8 +762,40 @@ def _flexible_paths(spec, md: ModelData, rw_terms, gp_terms, y_sd: float):
     return path - path.mean(axis=2, keepdims=True)
 
 
-def _covariates_with_imputation(md: ModelData):
-    """Return the (n, K) covariate tensor, missing cells imputed inside the model.
+@dataclass(frozen=True)
+class ImputedCells:
+    """Covariate cells imputed inside the model: row, term and value (a tensor)."""
+
+    row: np.ndarray
+    term: np.ndarray
+    value: pt.TensorVariable
+
+
+def _series_rowdot(coef, const: np.ndarray, s_i: np.ndarray):
+    """``(coef[s_i] * const).sum(axis=1)`` as one matrix-vector product per series.
+
+    ``coef`` is an (S, K) tensor and ``const`` an (n, K) array. Gathering ``coef`` to
+    every row made the gradient a scatter-add over n x K cells, the costliest node of
+    the default model's gradient; per-series blocks of rows make both directions dense
+    products.
+    """
+    S = int(s_i.max()) + 1 if s_i.size else 0
+    order = np.argsort(s_i, kind="stable")
+    bounds = np.searchsorted(s_i[order], np.arange(S + 1))
+    blocks = const[order]
+    parts = [
+        pt.dot(pt.as_tensor_variable(np.ascontiguousarray(blocks[a:b])), coef[s])
+        for s, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))
+        if b > a
+    ]
+    out = pt.concatenate(parts) if len(parts) > 1 else parts[0]
+    if np.array_equal(order, np.arange(order.size)):
+        return out
+    return out[np.argsort(order)]
+
+
+def _covariates_with_imputation(md: ModelData) -> tuple[np.ndarray, ImputedCells | None]:
+    """Return the (n, K) covariates: a constant matrix and the cells imputed in the model.
 
     Every imputed covariate shares one vectorised block (one variable per role, indexed
     by term and group), and the covariate matrix is a constant with the imputed cells
@@ -753,7 +812,7 @@ def _covariates_with_imputation(md: ModelData):
     base = np.nan_to_num(md.X).ravel()
     idx = np.arange(n * K, dtype=np.int64).reshape(n, K)
     if not md.impute:
-        return pt.as_tensor_variable(np.nan_to_num(md.X))
+        return np.nan_to_num(md.X), None
     blocks = md.impute
     g_off = np.cumsum([0] + [b.n_groups for b in blocks])
     c_off = np.cumsum([0] + [b.values.size for b in blocks])
@@ -818,14 +877,16 @@ def _covariates_with_imputation(md: ModelData):
         cell_mu + i_sigma[cell_term[miss_i]] * z,
         dims="impute_cell",
     )
-    # Observed cells are constants; only the positions of imputed cells are written, so
-    # the gradient gathers at those positions instead of scattering over every cell.
+    # Observed cells are constants (0 at an imputed position); the imputed values are
+    # returned with their (row, term) positions, so that every linear term is a
+    # constant matrix product plus a sparse correction at those positions.
     n_const = base.size + vals.size
     pos = np.flatnonzero(idx.ravel() >= n_const)
     cell = idx.ravel()[pos] - n_const
     const = np.concatenate([base, np.nan_to_num(vals)])[np.minimum(idx, n_const - 1)]
-    flat = pt.set_subtensor(pt.as_tensor_variable(const.ravel())[pos], x_miss[cell])
-    return flat.reshape((n, K))
+    const = const.reshape(n, K)
+    const.ravel()[pos] = 0.0
+    return const, ImputedCells(pos // K, pos % K, x_miss[cell])
 
 
 def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelData) -> pm.Model:
@@ -887,7 +948,10 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
 
     with pm.Model(coords=coords) as model:
         # ---- covariates, with imputation of missing cells
-        X = _covariates_with_imputation(md) if K else None
+        Xc, imp = _covariates_with_imputation(md) if K else (None, None)
+        # Coefficient of each imputed cell's value in eta, summed over the linear terms
+        # that use it (slope, trend interaction, flexible path).
+        imp_coef = None
 
         # ---- dynamics
         rho_mu = pm.Normal("rho_mu", pr.rho_mu, pr.rho_sd)
@@ -929,7 +993,15 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
                 "initial_density",
                 pm.logp(pm.Normal.dist(mu0[s_nd], sd0[s_nd]), ystar[nondyn]).sum(),
             )
-        eta = alpha_trend[s_i] * md.tt + rho[s_i] * ylag_c
+        # Terms linear in a per-series coefficient with a constant regressor are
+        # collected as (coefficient (S, k), regressor (n, k)) pairs and enter eta as one
+        # matrix product per series (see _series_rowdot).
+        per_series = [(alpha_trend[:, None], md.tt[:, None])]
+        if spec.lag == "latent":
+            eta = rho[s_i] * ylag_c
+        else:
+            eta = pt.zeros((md.n_rows,))
+            per_series.append((rho[:, None], ylag_c[:, None]))
         if spec.lag == "observed" and spec.likelihood != "normal":
             # A floor-coded lag stands for a latent flow somewhere below the floor, not
             # at it. Its own coefficient per series (rho times the expected shortfall)
@@ -939,7 +1011,7 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
             lag_f = (md.ylag <= float(spec.floor) + AT_FLOOR_TOL).astype(float)
             lag_f = lag_f - _series_means(lag_f, s_i, S)[s_i]
             phi = pm.Normal("lag_floor", 0.0, y_sd, dims="series")
-            eta = eta + phi[s_i] * lag_f
+            per_series.append((phi[:, None], lag_f[:, None]))
         if K:
             beta_std = _pooled_slopes(
                 "beta",
@@ -968,8 +1040,13 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
             # shift is a series-level line, absorbed by alpha and alpha_trend.
             tt_mean = _series_means(md.tt, s_i, S)
             x_slope = _within_slopes(md.X - shift, md.tt, md.unit_idx, s_i, S)
-            X_lvl = X - shift - x_slope[s_i] * (md.tt - tt_mean)[:, None]
-            eta = eta + (beta_std[s_i] * X_lvl).sum(axis=1)
+            X_lvl = Xc - shift - x_slope[s_i] * (md.tt - tt_mean)[:, None]
+            per_series.append((beta_std, X_lvl))
+            if imp is not None:
+                # flat (series, term) positions: a 1-d gather, whose gradient is a 1-d
+                # scatter-add (the 2-d fancy index cost twice as much)
+                imp_flat = s_i[imp.row] * K + imp.term
+                imp_coef = beta_std.ravel()[imp_flat]
             if lin_terms:
                 lin_idx = [md.terms.index(t) for t in lin_terms]
                 trend_std = _pooled_slopes(
@@ -983,15 +1060,20 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
                 )
                 full = pt.zeros((S, K))
                 full = pt.set_subtensor(full[:, lin_idx], trend_std)
-                XT = X[:, lin_idx] * md.tt[:, None]
+                XT = Xc[:, lin_idx] * md.tt[:, None]
                 xt_mean = _series_nanmeans(md.X[:, lin_idx] * md.tt[:, None], s_i, S)
-                eta = eta + (trend_std[s_i] * (XT - xt_mean[s_i])).sum(axis=1)
+                per_series.append((trend_std, XT - xt_mean[s_i]))
+                if imp is not None:
+                    imp_coef = imp_coef + full.ravel()[imp_flat] * md.tt[imp.row]
             if flex_terms:
                 flex_idx = [md.terms.index(t) for t in flex_terms]
                 path = _flexible_paths(spec, md, rw_terms, gp_terms, y_sd)
                 fullrw = pt.zeros((S, K, len(md.years)))
                 fullrw = pt.set_subtensor(fullrw[:, flex_idx, :], path)
-                eta = eta + (fullrw[s_i, :, md.year_idx] * X).sum(axis=1)
+                eta = eta + (fullrw[s_i, :, md.year_idx] * Xc).sum(axis=1)
+                if imp is not None:
+                    r = imp.row
+                    imp_coef = imp_coef + fullrw[s_i[r], imp.term, md.year_idx[r]]
             if tv_terms:
                 tv_idx = [md.terms.index(t) for t in tv_terms]
                 years_tt = (np.asarray(md.years, dtype=float) - md.reference_year) / YEAR_SCALE
@@ -1015,6 +1097,14 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
                 pm.Deterministic(
                     "beta_t", bt / sd_tv[None, :, None], dims=("series", "tv_term", "year")
                 )
+
+            if imp is not None:
+                eta = pt.inc_subtensor(eta[imp.row], imp_coef * imp.value)
+        eta = eta + _series_rowdot(
+            pt.concatenate([c for c, _ in per_series], axis=1),
+            np.column_stack([x for _, x in per_series]),
+            s_i,
+        )
 
         # ---- country effects shared by series, plus country-series deviations
         if len(md.countries) > 1:
@@ -1136,7 +1226,11 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
             if K:
                 h_beta = pm.Normal("hurdle_beta_std", 0.0, 1.0, dims=("series", "term"))
                 pm.Deterministic("beta_hurdle", h_beta / md.x_sd, dims=("series", "term"))
-                logit_p = logit_p + (h_beta[s_i] * X).sum(axis=1)
+                logit_p = logit_p + _series_rowdot(h_beta, Xc, s_i)
+                if imp is not None:
+                    logit_p = pt.inc_subtensor(
+                        logit_p[imp.row], h_beta[s_i[imp.row], imp.term] * imp.value
+                    )
             pm.CustomDist(
                 "fdi",
                 eta,

@@ -68,7 +68,8 @@ class PriorConfig:
     beta_sd : float
         Normal prior sd of the mean slope per term (x sd(fdi) per sd of the covariate).
     beta_tau : float
-        Half-normal scale of the between-series spread of slopes (x sd(fdi)).
+        Prior mean of the between-series spread of slopes and of trend slopes (a
+        zero-avoiding Gamma(2) prior; x sd(fdi)).
     trend_sd : float
         Normal prior sd of a slope's change per decade (x sd(fdi) per sd of covariate).
     effect_tau : float
