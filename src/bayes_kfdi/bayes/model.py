@@ -798,9 +798,11 @@ def _covariates_with_imputation(md: ModelData) -> tuple[np.ndarray, ImputedCells
     """Return the (n, K) covariates: a constant matrix and the cells imputed in the model.
 
     Every imputed covariate shares one vectorised block (one variable per role, indexed
-    by term and group), and the covariate matrix is a constant with the imputed cells
-    written at their positions. Per-term blocks built the same model with ten times as
-    many graph nodes: 48 s of cold compilation against ~20 s, and a slower gradient.
+    by term and group). Per-term blocks built the same model with ten times as many
+    graph nodes: 48 s of cold compilation against ~20 s, and a slower gradient. The
+    covariates come back as a constant matrix, 0 at every imputed position, and the
+    imputed values with their (row, term) positions (:class:`ImputedCells`); a host
+    covariate's cell is shared by the rows of every series in that country-year.
 
     Imputation model, per term and group (country, or sector-country for trade terms):
     ``x[g, t] ~ Normal(level[g] + trend[g] * t, sigma)``, levels centred around a term
