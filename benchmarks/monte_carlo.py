@@ -13,12 +13,14 @@ Usage::
         [--spec models/hierarchical.toml] [--out mc.csv]
 
 The Bayesian fits run at the spec's own sampler settings unless --draws/--tune/--chains
-are given (4 x (300 + 1000) draws: about 90 s per panel with the GMM fits, 2 cores).
+are given. Measured on 2 cores at 4 x (300 + 1000) draws: about 115 s per panel with the
+GMM fits (20 panels in 2,351 s); the default's 1500 draws take longer.
 
 --out is rewritten after every panel and an existing file is resumed from. A seed the
 simulator cannot calibrate is skipped (and said so); the next seed takes its place.
 
-The full run (20 panels x 2 scenarios) takes about an hour on 2 cores; --n sets the count.
+The full run (20 panels x 2 scenarios) takes well over an hour on 2 cores; --n sets the
+count.
 """
 
 from __future__ import annotations

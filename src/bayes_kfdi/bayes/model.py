@@ -1231,7 +1231,7 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
                 logit_p = logit_p + _series_rowdot(h_beta, Xc, s_i)
                 if imp is not None:
                     logit_p = pt.inc_subtensor(
-                        logit_p[imp.row], h_beta[s_i[imp.row], imp.term] * imp.value
+                        logit_p[imp.row], h_beta.ravel()[imp_flat] * imp.value
                     )
             pm.CustomDist(
                 "fdi",
