@@ -325,3 +325,20 @@ def test_noncentred_rho_deviations_sum_to_zero():
     out = m.replace_rvs_by_values([m["rho"]])[0]
     rho = m.compile_fn(out, inputs=m.value_vars, on_unused_input="ignore")(point)
     np.testing.assert_allclose(rho.mean(), point["rho_mu"], rtol=1e-12)
+
+
+#: Relative error allowed on a standard deviation estimated from UNIT_SD_DRAWS prior draws
+#: (the standard error of a sample sd is sd / sqrt(2 n), 1.6% at 2000 draws: 5 se).
+UNIT_SD_DRAWS = 2000
+UNIT_SD_RTOL = 0.08
+
+
+def test_unit_spread_is_in_units_of_the_series_residual_sd():
+    df = _panel()
+    spec = HierarchicalSpec(terms=("gdp",), time_varying={})
+    m = build_model(spec, df)
+    sigma = np.array([1.0, 4.0])
+    fixed = pm.do(m, {"tau_unit": 0.5, "sigma": sigma})
+    draws = pm.draw(fixed["u_unit"], draws=UNIT_SD_DRAWS, random_seed=3)
+    series_of_unit = np.array([m.coords["series"].index(u.split("|")[0]) for u in m.coords["unit"]])
+    np.testing.assert_allclose(draws.std(axis=0), 0.5 * sigma[series_of_unit], rtol=UNIT_SD_RTOL)

@@ -73,7 +73,8 @@ class PriorConfig:
     trend_sd : float
         Normal prior sd of a slope's change per decade (x sd(fdi) per sd of covariate).
     effect_tau : float
-        Half-normal scale of country and country-series effects (x sd(fdi)).
+        Half-normal scale of the spreads of the country and country-series effects, in
+        units of each series' residual sd.
     sigma : float
         Half-normal scale of the residual sd (x sd(fdi)).
     """
@@ -84,7 +85,7 @@ class PriorConfig:
     beta_sd: float = 0.5
     beta_tau: float = 0.3
     trend_sd: float = 0.3
-    effect_tau: float = 0.5
+    effect_tau: float = 1.0
     sigma: float = 0.5
 
     def __post_init__(self) -> None:
