@@ -11,7 +11,7 @@ Parameterisation (measured on the shipped Korean panel; see ``models/hierarchica
   sampled around everything above it (series intercept + country effect + Wooldridge
   mean); units with fewer informative rows (half the Korean units have none) are
   non-centred. Country effects: ``centering.country`` (the default spec centres them,
-  as a zero-sum vector). Slopes: centred (hundreds of rows per series). Rho,
+  as a zero-sum vector). Both are in units of each series' residual sd. Slopes: centred (hundreds of rows per series). Rho,
   ``centering.rho = "auto"``: centred for series with :data:`RHO_CENTER_ROWS`
   informative rows, non-centred otherwise.
 - Regressors are centred so that no intercept trades off against a slope: the level

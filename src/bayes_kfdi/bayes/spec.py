@@ -73,8 +73,10 @@ class PriorConfig:
     trend_sd : float
         Normal prior sd of a slope's change per decade (x sd(fdi) per sd of covariate).
     effect_tau : float
-        Half-normal scale of the spreads of the country and country-series effects, in
-        units of each series' residual sd.
+        Scale of the spreads of the country and country-series effects, in units of each
+        series' residual sd (half-normal scale of ``tau_unit``; ``tau_country`` has a
+        Gamma(2) prior with the same mean). The multi-source model's unit spread is on
+        the log-FDI scale, at ``effect_tau / sqrt(2)`` x sd(fdi).
     sigma : float
         Half-normal scale of the residual sd (x sd(fdi)).
     """

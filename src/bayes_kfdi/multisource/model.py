@@ -121,7 +121,10 @@ def build_independent(spec: HierarchicalSpec, md: ModelData) -> pm.Model:
             beta_std = z * (slope_sd * y_sd)[:, None]
             pm.Deterministic("beta", beta_std / md.x_sd, dims=("series", "term"))
             eta = eta + (beta_std[s_i] * md.X).sum(axis=1)
-        tau_u = pm.HalfNormal("tau_unit", pr.effect_tau * y_sd * math.sqrt(2.0), dims="series")
+        # effect_tau is in units of the residual sd in the pooled model; this model's unit
+        # spread is on the log-FDI scale, at 0.71 x sd(fdi) for the default effect_tau
+        # (the scale it was measured with).
+        tau_u = pm.HalfNormal("tau_unit", pr.effect_tau * y_sd / math.sqrt(2.0), dims="series")
         u = pm.Normal("u_unit_z", 0.0, 1.0, dims="unit") * tau_u[u_s]
         if spec.initial_conditions == "wooldridge":
             gamma = pm.Normal("gamma_y0", 0.0, 1.0, dims="series")
