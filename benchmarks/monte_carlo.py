@@ -98,6 +98,11 @@ def bayes_rows(frame: pd.DataFrame, truth: dict, spec, seed: int) -> list[dict]:
             log_likelihood=False,
         )
     ref = float(res.idata.attrs["reference_year"])
+    d = res.diagnostics
+    # the fit's diagnostics travel with each estimate, so a failed check can be traced
+    fit_diag = {"max_rhat": d.max_rhat, "worst_rhat": d.worst_rhat,
+                "min_ess_bulk": d.min_ess_bulk, "worst_ess": d.worst_ess,
+                "divergences": d.n_divergent}
     rows = []
     for r in res.summary.itertuples():
         if r.parameter == "rho":
@@ -109,7 +114,7 @@ def bayes_rows(frame: pd.DataFrame, truth: dict, spec, seed: int) -> list[dict]:
         rows.append(
             {"method": "bayes", "parameter": r.parameter, "series": r.series, "term": r.term,
              "estimate": r.mean, "q05": r.q05, "q95": r.q95, "truth": true,
-             "converged": bool(r.converged)}
+             "converged": bool(r.converged), **fit_diag}
         )
     return rows
 
@@ -190,6 +195,10 @@ def main() -> None:
     if "converged" in df:
         b = df[df["method"] == "bayes"].groupby(["floor", "rep"])["converged"].all()
         print(f"\nBayesian fits passing the convergence checks: {int(b.sum())} of {b.size}")
+        if "max_rhat" in df:
+            fits = df[df["method"] == "bayes"].groupby(["floor", "rep"]).first()
+            print(fits.groupby(level="floor")[["max_rhat", "min_ess_bulk", "divergences"]]
+                  .agg(["min", "median", "max"]).to_string(float_format=lambda v: f"{v:.3f}"))
     per_series = (
         df[df["floor"]].groupby(["series", "method"])["error"]
         .agg(lambda e: float(np.sqrt(np.mean(e**2)))).unstack()
