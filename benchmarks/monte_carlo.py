@@ -16,6 +16,10 @@ The Bayesian fits run at the spec's own sampler settings unless --draws/--tune/-
 are given. Measured on 2 cores at the default 4 x (300 + 1500) draws: 40 panels (20 per
 scenario) in 5,666 s, about 140 s per panel with the GMM fits.
 
+``results/monte_carlo_20x2_0f42e7f.csv`` holds that run (model of commit 0f42e7f, 2026-11-29;
+it predates the per-fit diagnostic columns). Copy it and pass the copy as --out with
+--n 20 to reprint its tables without refitting.
+
 --out is rewritten after every panel and an existing file is resumed from. A seed the
 simulator cannot calibrate is skipped (and said so); the next seed takes its place.
 
