@@ -336,9 +336,8 @@ UNIT_SD_RTOL = 0.08
 def test_unit_spread_is_in_units_of_the_series_residual_sd():
     df = _panel()
     spec = HierarchicalSpec(terms=("gdp",), time_varying={})
-    m = build_model(spec, df)
+    md = prepare_data(spec, df)
     sigma = np.array([1.0, 4.0])
-    fixed = pm.do(m, {"tau_unit": 0.5, "sigma": sigma})
+    fixed = pm.do(build_model(spec, md), {"tau_unit": 0.5, "sigma": sigma})
     draws = pm.draw(fixed["u_unit"], draws=UNIT_SD_DRAWS, random_seed=3)
-    series_of_unit = np.array([m.coords["series"].index(u.split("|")[0]) for u in m.coords["unit"]])
-    np.testing.assert_allclose(draws.std(axis=0), 0.5 * sigma[series_of_unit], rtol=UNIT_SD_RTOL)
+    np.testing.assert_allclose(draws.std(axis=0), 0.5 * sigma[md.unit_series], rtol=UNIT_SD_RTOL)

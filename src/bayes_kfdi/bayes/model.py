@@ -11,7 +11,8 @@ Parameterisation (measured on the shipped Korean panel; see ``models/hierarchica
   sampled around everything above it (series intercept + country effect + Wooldridge
   mean); units with fewer informative rows (half the Korean units have none) are
   non-centred. Country effects: ``centering.country`` (the default spec centres them,
-  as a zero-sum vector). Both are in units of each series' residual sd. Slopes: centred (hundreds of rows per series). Rho,
+  as a zero-sum vector). Both are in units of each series' residual sd. Slopes:
+  centred (hundreds of rows per series). Rho,
   ``centering.rho = "auto"``: centred for series with :data:`RHO_CENTER_ROWS`
   informative rows, non-centred otherwise.
 - Regressors are centred so that no intercept trades off against a slope: the level
@@ -86,6 +87,9 @@ UNIT_CENTER_ROWS = 5
 #: against a posterior mean of 0.31; at 0.5 there were none, and the shipped panel's fit
 #: was unchanged (min ESS 1054-1110 against 1001, 31 steps per draw).
 TREND_TAU_SCALE = 0.5
+#: Mean of a HalfNormal(1): a Gamma(2) spread prior given the mean of the half-normal
+#: it replaces changes only the shape near zero.
+HALFNORMAL_MEAN = float(np.sqrt(2.0 / np.pi))
 #: Time-trend slopes are parameterised per decade so their scale matches the levels.
 YEAR_SCALE = 10.0
 #: Dynamic rows above the floor from which ``centering.rho = "auto"`` centres a series'
@@ -599,7 +603,7 @@ def _orthogonal_to_host_means(md: ModelData, u_c, host: list[int]):
     return pm.Deterministic("u_country_orth", pt.dot(proj, u_c), dims="country")
 
 
-def _unit_effects(spec, md, tau_u, ic, rows_unit, country_eff=None, alpha=None, sigma=None):
+def _unit_effects(spec, md, tau_u, sigma, ic, rows_unit, country_eff=None, alpha=None):
     """Total effect of each unit: country effect + ``ic`` (Wooldridge mean) + deviation.
 
     Parameterisation per unit. ``centering.unit = "auto"`` centres a unit when it has at
@@ -609,20 +613,20 @@ def _unit_effects(spec, md, tau_u, ic, rows_unit, country_eff=None, alpha=None, 
     prior. Units with fewer informative rows (half the Korean units have none) are
     non-centred, ``ic + tau_unit * z``, with ``z`` summing to zero within series.
 
-    With ``sigma`` (the series' residual sd), the country effect and the unit spread are
-    in units of it: unit ``(s, c)`` gets ``sigma_s * u_country[c]`` and spread
+    The country effect and the unit spread are in units of ``sigma``, the series'
+    residual sd: unit ``(s, c)`` gets ``sigma_s * u_country[c]`` and spread
     ``tau_unit * sigma_s`` (see ``build_model``).
     """
     U = len(md.units)
     us = md.unit_series
-    scale = sigma[us] if sigma is not None else 1.0
+    scale = sigma[us]
     if country_eff is not None:
         c_u = country_eff[_unit_country(md)] * scale
     else:
         c_u = pt.zeros((U,))
-    tau_u = tau_u * scale
+    tau_u = tau_u * scale  # (U,)
     if alpha is not None:
-        c_u = c_u + alpha[md.unit_series]
+        c_u = c_u + alpha[us]
     choice = spec.centering["unit"]
     if choice == "auto":
         mask = rows_unit >= UNIT_CENTER_ROWS
@@ -634,12 +638,11 @@ def _unit_effects(spec, md, tau_u, ic, rows_unit, country_eff=None, alpha=None, 
     ic_t = pt.as_tensor_variable(ic) + c_u
     cen, non = np.flatnonzero(mask), np.flatnonzero(~mask)
     total = pt.zeros((U,))
-    tau_b = pt.broadcast_to(tau_u, (U,))
-    v_c = pm.Normal("u_unit_c", ic_t[cen], tau_b[cen], shape=cen.size)
+    v_c = pm.Normal("u_unit_c", ic_t[cen], tau_u[cen], shape=cen.size)
     total = pt.set_subtensor(total[cen], v_c)
     if non.size:
         z = pm.Normal("u_unit_z", 0.0, 1.0, shape=non.size)
-        total = pt.set_subtensor(total[non], ic_t[non] + tau_b[non] * z)
+        total = pt.set_subtensor(total[non], ic_t[non] + tau_u[non] * z)
     pm.Deterministic("u_unit", total - ic_t, dims="unit")
     return total
 
@@ -676,11 +679,6 @@ def _series_rho(spec, md: ModelData, rho_mu, rho_tau):
         z = z - z.mean()
     rho = pt.set_subtensor(rho[non], rho_mu + rho_tau * z)
     return pm.Deterministic("rho", rho, dims="series")
-
-
-#: Mean of a HalfNormal(1): a Gamma(2) spread prior given the mean of the half-normal
-#: it replaces changes only the shape near zero.
-HALFNORMAL_MEAN = float(np.sqrt(2.0 / np.pi))
 
 
 def _spread_prior(name: str, mean: float):
@@ -1210,7 +1208,7 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
         # The series intercept enters through the unit totals, so that a centred unit's
         # total is centred on everything above it (alpha + country effect + Wooldridge
         # mean): with alpha outside, alpha had the lowest ESS (33 of 1200).
-        unit_eff = _unit_effects(spec, md, tau_u, ic, rows_unit, country_eff, alpha, sigma)
+        unit_eff = _unit_effects(spec, md, tau_u, sigma, ic, rows_unit, country_eff, alpha)
         eta = eta + unit_eff[md.unit_idx]
 
         # ---- likelihood
