@@ -171,10 +171,10 @@ def main() -> None:
             rows += new
             if out is not None:  # written after every panel, so a long run can resume
                 pd.DataFrame(rows).to_csv(out, index=False)
-            conv = all(r.get("converged", True) for r in new if r["method"] == "bayes")
+            ok = all(r["converged"] for r in new if r["method"] == "bayes")
+            conv = "" if args.skip_bayes else f"Bayes converged: {ok}, "
             print(
-                f"floor={floor} rep={i} seed={seed}: {len(new)} estimates, "
-                f"Bayes converged: {conv}, "
+                f"floor={floor} rep={i} seed={seed}: {len(new)} estimates, {conv}"
                 f"{time.perf_counter() - t_start:.0f} s so far", flush=True
             )
     df = pd.DataFrame(rows)
