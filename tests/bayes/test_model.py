@@ -8,7 +8,12 @@ import pytensor.tensor as pt
 import pytest
 from scipy import integrate, stats
 
-from bayes_kfdi.bayes.likelihoods import censored_logp, hurdle_logp, log_ndtr
+from bayes_kfdi.bayes.likelihoods import (
+    censored_logp,
+    censored_logp_for,
+    hurdle_logp,
+    log_ndtr,
+)
 from bayes_kfdi.bayes.model import build_model, prepare_data
 from bayes_kfdi.bayes.spec import HierarchicalSpec
 from bayes_kfdi.constants import FDI_FLOOR
@@ -66,6 +71,26 @@ def test_censored_logp_matches_pm_censored():
     ours = censored_logp(pt.as_tensor_variable(y), mu, sigma, FDI_FLOOR).eval()
     ref = pm.logp(pm.Censored.dist(pm.Normal.dist(mu, sigma), lower=FDI_FLOOR, upper=None), y).eval()
     np.testing.assert_allclose(ours, ref, atol=CENSORED_ATOL)
+
+
+def test_split_censored_logp_matches_switch_form_with_gradient():
+    y = np.array([FDI_FLOOR, 2.2, FDI_FLOOR, 1.5, FDI_FLOOR + 1e-9, 7.0])
+    mu = pt.dvector("mu")
+    sigma = pt.dvector("sigma")
+    obs = pt.as_tensor_variable(y)
+    split = censored_logp_for(y, FDI_FLOOR)(obs, mu, sigma, FDI_FLOOR)
+    ref = censored_logp(obs, mu, sigma, FDI_FLOOR)
+    f = pytensor.function(
+        [mu, sigma],
+        [split, ref, *pytensor.grad(split.sum(), [mu, sigma]),
+         *pytensor.grad(ref.sum(), [mu, sigma])],
+    )
+    val, val_ref, g_mu, g_sig, g_mu_ref, g_sig_ref = f(
+        np.array([-3.0, 2.0, 1.0, 2.5, 0.3, 4.0]), np.array([0.5, 1.5, 1.0, 2.0, 0.4, 0.7])
+    )
+    assert np.all(np.isfinite(val))
+    for ours, ref_ in ((val, val_ref), (g_mu, g_mu_ref), (g_sig, g_sig_ref)):
+        np.testing.assert_allclose(ours, ref_, rtol=0, atol=1e-12)
 
 
 def test_hurdle_density_integrates_to_one():

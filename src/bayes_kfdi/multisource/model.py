@@ -27,7 +27,7 @@ from dataclasses import replace
 import numpy as np
 import pymc as pm
 
-from bayes_kfdi.bayes.likelihoods import censored_logp, censored_random
+from bayes_kfdi.bayes.likelihoods import censored_logp_for, censored_random
 from bayes_kfdi.bayes.model import ModelData
 from bayes_kfdi.bayes.spec import HierarchicalSpec
 from bayes_kfdi.exceptions import SpecificationError
@@ -142,7 +142,7 @@ def build_independent(spec: HierarchicalSpec, md: ModelData) -> pm.Model:
         else:
             pm.CustomDist(
                 "fdi", eta, sig_i, float(spec.floor),
-                logp=censored_logp, random=censored_random, observed=md.y, dims="obs",
+                logp=censored_logp_for(md.y, spec.floor), random=censored_random, observed=md.y, dims="obs",
             )
     model.md = md  # type: ignore[attr-defined]
     return model
