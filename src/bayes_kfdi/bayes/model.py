@@ -80,6 +80,14 @@ CENTER_MIN_ROWS = 20
 #: direction with the Wooldridge coefficients (lambda_xbar_qr, gamma_y0, u_unit_z: ESS
 #: 260-340 of 2000 draws); at 5 none of them was among the ten lowest.
 UNIT_CENTER_ROWS = 5
+#: Under ``centering.slopes = "auto"`` a slope is centred (sampled around its parent)
+#: when its regressor's root sum of squares over the series' rows above the floor is at
+#: least this (standardised units), and non-centred otherwise. Below 1 the data's sd
+#: of the slope exceeds the series' residual sd, wider than the spread the slope is
+#: pooled with, so the posterior is close to its prior: a centred prior-dominated slope
+#: nested under its sector's forms a funnel with the spread. On the Korean panels the
+#: electronics family's exunit and imunit have 0.0-0.1, every other slope 1.5 or more.
+SLOPE_CENTER_INFO = 1.0
 #: Prior mean of the between-series spread of the trend slopes, as a share of the
 #: slopes' own (``priors.beta_tau``): a change per decade is a second-order effect.
 #: Measured (4 x (300 + 1500), simulated floor-coded panel seed 1001): at 1.0 the
@@ -692,9 +700,41 @@ def _spread_prior(name: str, mean: float):
     return pm.Gamma(name, alpha=2.0, beta=2.0 / mean)
 
 
+def _slope_information(X: np.ndarray, informative: np.ndarray, s_i: np.ndarray, S: int):
+    """(S, K) root sum of squares of each regressor over each series' informative rows."""
+    w = X * informative[:, None]
+    out = np.zeros((S, X.shape[1]))
+    np.add.at(out, s_i, w * w)
+    return np.sqrt(out)
+
+
+def _mixed_normal(name, loc, scale, centered: np.ndarray):
+    """``N(loc, scale)`` elementwise, centred where ``centered`` and non-centred elsewhere.
+
+    ``loc`` is a tensor of ``centered``'s shape and ``scale`` a scalar. All centred:
+    one variable ``name``; all non-centred: ``loc + scale * name_z``; mixed: ``name_c``
+    and ``name_z`` for the two parts and a deterministic ``name`` for the whole.
+    """
+    shape = centered.shape
+    if centered.all():
+        return pm.Normal(name, loc, scale, shape=shape)
+    if not centered.any():
+        return loc + scale * pm.Normal(f"{name}_z", 0.0, 1.0, shape=shape)
+    flat = centered.ravel()
+    ic, inc = np.flatnonzero(flat), np.flatnonzero(~flat)
+    loc_f = pt.as_tensor_variable(loc).ravel()
+    out = pt.zeros((flat.size,))
+    out = pt.set_subtensor(out[ic], pm.Normal(f"{name}_c", loc_f[ic], scale, shape=ic.size))
+    z = pm.Normal(f"{name}_z", 0.0, 1.0, shape=inc.size)
+    out = pt.set_subtensor(out[inc], loc_f[inc] + scale * z)
+    return pm.Deterministic(name, out.reshape(shape))
+
+
 def _pooled_slopes(name, md, prior_sd, tau_sd, centered, spec, dims):
     """Slopes (S, K): series partially pooled toward a term mean, motives toward their parent.
 
+    ``centered`` is a bool for every slope or an (S, K) bool mask; centred slopes are
+    sampled around their parent, the others as the parent plus a scaled ``z``.
     Returns the (S, K) tensor on the standardised scale.
     """
     S = len(md.series)
@@ -702,29 +742,30 @@ def _pooled_slopes(name, md, prior_sd, tau_sd, centered, spec, dims):
     if spec.slopes == "unpooled":
         return pm.Normal(f"{name}_std", 0.0, 2.0 * prior_sd, dims=dims)
     mu = pm.Normal(f"{name}_mu", 0.0, prior_sd, dims=term_dim)
+    K = len(pm.modelcontext(None).coords[term_dim])
+    mask = np.broadcast_to(np.asarray(centered, dtype=bool), (S, K))
     # One between-series spread shared by all terms (covariates are standardised, so
     # the slopes share a scale): a spread per term rests on three root series and was
     # not identified (beta_tau R-hat 1.06-1.10, ESS 40-60 on the shipped panel).
     tau = _spread_prior(f"{name}_tau", tau_sd)
     is_child = md.parent >= 0
     if not is_child.any():
-        if centered:
+        if mask.all():
             return pm.Normal(f"{name}_std", mu, tau, dims=dims)
+        if mask.any():
+            loc = pt.repeat(mu[None, :], S, axis=0)
+            return _mixed_normal(f"{name}_std", loc, tau, mask)
         z = pm.Normal(f"{name}_z", 0.0, 1.0, dims=dims)
         return mu + tau * z
     tau_child = _spread_prior(f"{name}_tau_motive", tau_sd)
-    if centered:
+    if mask.any():
         # Centred nesting: root series around the term mean, motives around their parent.
-        K = len(pm.modelcontext(None).coords[term_dim])
         roots, kids = np.flatnonzero(~is_child), np.flatnonzero(is_child)
         root_pos = {int(r): i for i, r in enumerate(roots)}
-        b_root = pm.Normal(f"{name}_root", mu, tau, shape=(len(roots), K))
-        b_kid = pm.Normal(
-            f"{name}_motive",
-            b_root[[root_pos[int(p)] for p in md.parent[kids]]],
-            tau_child,
-            shape=(len(kids), K),
-        )
+        loc_root = pt.repeat(mu[None, :], len(roots), axis=0)
+        b_root = _mixed_normal(f"{name}_root", loc_root, tau, mask[roots])
+        loc_kid = b_root[[root_pos[int(p)] for p in md.parent[kids]]]
+        b_kid = _mixed_normal(f"{name}_motive", loc_kid, tau_child, mask[kids])
         full = pt.zeros((S, K))
         full = pt.set_subtensor(full[roots], b_root)
         return pt.set_subtensor(full[kids], b_kid)
@@ -1033,12 +1074,23 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
             phi = pm.Normal("lag_floor", 0.0, y_sd, dims="series")
             per_series.append((phi[:, None], lag_f[:, None]))
         if K:
+            # Regressors (see below) first: the slopes' parameterisation depends on them.
+            wb = spec.initial_conditions == "wooldridge"
+            shift = md.xbar[md.unit_idx] if wb else _series_nanmeans(md.X, s_i, S)[s_i]
+            tt_mean = _series_means(md.tt, s_i, S)
+            x_slope = _within_slopes(md.X - shift, md.tt, md.unit_idx, s_i, S)
+            x_dev = x_slope[s_i] * (md.tt - tt_mean)[:, None]
+            slopes_centered = _centered(spec, "slopes", np.array([md.n_rows / max(S, 1)]))
+            if slopes_centered and spec.centering["slopes"] == "auto":
+                slopes_centered = _slope_information(
+                    np.nan_to_num(md.X - shift - x_dev), informative, s_i, S
+                ) >= SLOPE_CENTER_INFO
             beta_std = _pooled_slopes(
                 "beta",
                 md,
                 pr.beta_sd * y_sd,
                 pr.beta_tau * y_sd,
-                _centered(spec, "slopes", np.array([md.n_rows / max(S, 1)])),
+                slopes_centered,
                 spec,
                 ("series", "term"),
             )
@@ -1050,17 +1102,13 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
             # series. The trend interaction x * t is centred within series. Every
             # shift is a constant per series or per unit, absorbed by ``alpha``,
             # ``alpha_trend`` and the unit effect, so the model is unchanged.
-            wb = spec.initial_conditions == "wooldridge"
-            shift = md.xbar[md.unit_idx] if wb else _series_nanmeans(md.X, s_i, S)[s_i]
             # Host covariates grow steadily, so their within-unit variation is mostly a
             # common linear trend, collinear with the series trend ``alpha_trend``
             # (measured: the smallest posterior principal component, 1.2% of unit
             # variance, was beta[gdp] + beta[gdppc] + alpha_trend). Taking the series'
             # pooled within-unit trend out of each regressor removes that ridge; the
             # shift is a series-level line, absorbed by alpha and alpha_trend.
-            tt_mean = _series_means(md.tt, s_i, S)
-            x_slope = _within_slopes(md.X - shift, md.tt, md.unit_idx, s_i, S)
-            X_lvl = Xc - shift - x_slope[s_i] * (md.tt - tt_mean)[:, None]
+            X_lvl = Xc - shift - x_dev
             per_series.append((beta_std, X_lvl))
             if imp is not None:
                 # flat (series, term) positions: a 1-d gather, whose gradient is a 1-d

@@ -178,7 +178,12 @@ class HierarchicalSpec:
     missing : {"impute", "complete_case"}
         Impute missing covariates inside the model, or drop rows with any missing term.
     centering : mapping of level to {"auto", "centered", "noncentered"}
-        Parameterisation of country effects, country-series effects and slopes.
+        Parameterisation of country effects, country-series effects, slopes and rho.
+        ``"auto"`` decides per group from the data: countries by their median
+        informative rows, units by their own (``UNIT_CENTER_ROWS``), rho per series
+        (``RHO_CENTER_ROWS``), and slopes per series and term by their regressor's
+        variation above the floor (``SLOPE_CENTER_INFO``), once the series have
+        enough rows for centred slopes at all.
     priors : PriorConfig
     sampler : SamplerConfig
     """
