@@ -388,6 +388,11 @@ def test_slope_centring_rule_non_centres_slopes_without_within_variation():
         md,
     )
     assert "beta_std" in {v.name for v in cen.free_RVs}
+    # motive slopes are non-centred around their sector, sector slopes by their data
+    nested = _panel(series=("electronics", "electronics_market"), years=range(1990, 2015))
+    m = build_model(spec, prepare_data(spec, nested))
+    free = {v.name: v for v in m.free_RVs}
+    assert free["beta_root"].type.shape == (1, 2) and free["beta_motive_z"].type.shape == (1, 2)
 
 
 #: Prior draws of the mixed centred/non-centred slopes; the mean and sd of 4000 draws

@@ -181,9 +181,9 @@ class HierarchicalSpec:
         Parameterisation of country effects, country-series effects, slopes and rho.
         ``"auto"`` decides per group from the data: countries by their median
         informative rows, units by their own (``UNIT_CENTER_ROWS``), rho per series
-        (``RHO_CENTER_ROWS``), and slopes per series and term by their regressor's
-        variation above the floor (``SLOPE_CENTER_INFO``), once the series have
-        enough rows for centred slopes at all.
+        (``RHO_CENTER_ROWS``), and sector slopes per series and term by whether the
+        data alone pin them more tightly than the pooling prior
+        (``SLOPE_CENTER_RATIO``); motive slopes are non-centred.
     priors : PriorConfig
     sampler : SamplerConfig
     """
