@@ -19,6 +19,7 @@ __all__ = [
     "StepUnavailableError",
     "BayesKfdiWarning",
     "MissingValueWarning",
+    "FloorCodingWarning",
     "InstrumentProliferationWarning",
     "SingularMatrixWarning",
     "ConvergenceWarning",
@@ -67,6 +68,10 @@ class BayesKfdiWarning(UserWarning):
 
 class MissingValueWarning(BayesKfdiWarning):
     """Rows were dropped or values imputed because of missing data."""
+
+
+class FloorCodingWarning(BayesKfdiWarning):
+    """Outcome values lie below the floor of a censored or hurdle likelihood."""
 
 
 class InstrumentProliferationWarning(BayesKfdiWarning):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pymc as pm
@@ -412,3 +414,18 @@ def test_mixed_slope_parameterisation_has_the_same_prior():
     draws = pm.draw(x, draws=MIXED_DRAWS, random_seed=5)
     np.testing.assert_allclose(draws.mean(axis=0), loc, atol=MIXED_MEAN_ATOL)
     np.testing.assert_allclose(draws.std(axis=0), 2.0, rtol=MIXED_SD_RTOL)
+
+
+def test_outcomes_below_the_floor_of_a_censored_model_are_reported():
+    from bayes_kfdi.exceptions import FloorCodingWarning
+
+    df = _panel()
+    df.loc[3, "fdi"] = -2.5
+    spec = HierarchicalSpec(terms=("gdp",), time_varying={})
+    with pytest.warns(FloorCodingWarning, match=r"1 fdi values lie below the floor 1.09861 "
+                      r"\(lowest -2.5\)"):
+        prepare_data(spec, df)
+    # a Normal likelihood has no floor to check
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FloorCodingWarning)
+        prepare_data(HierarchicalSpec(terms=("gdp",), time_varying={}, likelihood="normal"), df)

@@ -56,7 +56,12 @@ from bayes_kfdi.constants import (
     YEAR,
 )
 from bayes_kfdi.data.panel import PanelData
-from bayes_kfdi.exceptions import DataError, MissingValueWarning, SpecificationError
+from bayes_kfdi.exceptions import (
+    DataError,
+    FloorCodingWarning,
+    MissingValueWarning,
+    SpecificationError,
+)
 
 __all__ = [
     "ModelData",
@@ -323,6 +328,20 @@ def prepare_data(
             stacklevel=2,
         )
         frame = frame.loc[~miss_y].reset_index(drop=True)
+    if spec.likelihood != "normal":
+        below = frame[OUTCOME] < float(spec.floor) - AT_FLOOR_TOL
+        if below.any():
+            # A floor-coded panel has nothing below its floor; the likelihood reads such
+            # values as floor-coded, which throws away their information.
+            warnings.warn(
+                f"{int(below.sum())} fdi values lie below the floor {float(spec.floor):.6g} "
+                f"(lowest {float(frame.loc[below, OUTCOME].min()):.6g}); the "
+                f"{spec.likelihood} likelihood reads them as floor-coded; set model.floor "
+                "to the panel's floor code, or use likelihood = \"normal\" for a panel "
+                "without one",
+                FloorCodingWarning,
+                stacklevel=2,
+            )
     terms = _resolve_terms(spec, frame)
     pd_clean = PanelData(frame)
     frame = pd_clean.frame
