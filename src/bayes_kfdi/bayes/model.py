@@ -1115,7 +1115,23 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
             eta = rho[s_i] * ylag_c
         else:
             eta = pt.zeros((md.n_rows,))
-            per_series.append((rho[:, None], ylag_c[:, None]))
+            ylag_in = ylag_c
+            if spec.initial_conditions == "wooldridge":
+                # The lag enters as its deviation from the unit's own mean, and rho times
+                # that mean (centred like ylag_c) joins the unit effect's Wooldridge mean
+                # below: the same model (eta is unchanged for every parameter value; the
+                # centred unit totals are sheared by rho * mean, unit Jacobian), but rho
+                # is now identified from within-unit movement, no longer trading off
+                # against the unit totals. Measured, 4 x (300 + 1500): min ESS 1284 ->
+                # 1428 on the shipped panel; simulated floor panels 1000 and 1002 from
+                # 668 / 760 (R-hat 1.008 / 1.013) to 940 / 1036 (1.006 / 1.007); 1001
+                # stayed at R-hat 1.016 (ESS 501 -> 572).
+                cnt = np.bincount(md.unit_idx, minlength=len(md.units)).astype(float)
+                ybar_u = np.bincount(md.unit_idx, md.ylag, len(md.units)) / np.maximum(cnt, 1)
+                ylag_in = md.ylag - ybar_u[md.unit_idx]
+                n_s = np.maximum(np.bincount(s_i, minlength=S), 1)
+                lag_unit_mean = ybar_u - (np.bincount(s_i, md.ylag, S) / n_s)[md.unit_series]
+            per_series.append((rho[:, None], ylag_in[:, None]))
         if spec.lag == "observed" and spec.likelihood != "normal":
             # A floor-coded lag stands for a latent flow somewhere below the floor, not
             # at it. Its own coefficient per series (rho times the expected shortfall)
@@ -1284,6 +1300,8 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
             gamma_fo = pm.Normal("gamma_y0_floor_orth", 0.0, y_sd, dims="series")
             pm.Deterministic("gamma_y0_floor", gamma_fo - gamma * b_f, dims="series")
             ic = gamma[us] * (y0c - b_f[us] * floor_c) + gamma_fo[us] * floor_c
+            if spec.lag == "observed":
+                ic = ic + rho[us] * lag_unit_mean
             if K:
                 # Wooldridge (2005) and Mundlak (1978): the unit effect depends on the
                 # within-unit covariate means, through the between-unit coefficient
