@@ -17,8 +17,11 @@ are given. Measured on 2 cores at the default 4 x (300 + 1500) draws: 40 panels 
 scenario) in 5,666 s, about 140 s per panel with the GMM fits.
 
 ``results/monte_carlo_20x2_0f42e7f.csv`` holds that run (model of commit 0f42e7f, 2026-11-29;
-it predates the per-fit diagnostic columns). Copy it and pass the copy as --out with
---n 20 to reprint its tables without refitting.
+it predates the per-fit diagnostic columns). ``results/monte_carlo_10x2_fdd6ed3.csv``
+holds a 10 + 10 panel run of the model of commit fdd6ed3 (2026-11-29, per-slope centring
+and the within-unit lag; 20 fits in 2,921 s with other jobs at times sharing the cores),
+stopped after ten panels per scenario. Copy a file and pass the copy as --out with the
+matching --n to reprint its tables without refitting.
 
 --out is rewritten after every panel and an existing file is resumed from. A seed the
 simulator cannot calibrate is skipped (and said so); the next seed takes its place.
