@@ -58,22 +58,27 @@ def run(label, spec, panel, *, standardize=True):
         warnings.simplefilter("ignore")
         idata, timings = sample_model(model, spec, progress=False)
     wall = time.perf_counter() - t0
+    run_str = (f"{spec.sampler.chains}x({spec.sampler.tune}+{spec.sampler.draws}) "
+               f"ta {spec.sampler.target_accept}")
+    return _row(label, md.n_rows, run_str, wall, timings, idata)
+
+
+def _row(label, n_rows, run_str, wall, timings, idata):
+    """One table row: wall time, compile time, min ESS, R-hat, divergences, steps."""
     diag = diagnose(idata)
-    mean_steps = float(idata["sample_stats"]["n_steps"].mean()) if "n_steps" in idata[
-        "sample_stats"
-    ] else float("nan")
+    stats = idata["sample_stats"]
     return {
         "model": label,
-        "rows": md.n_rows,
-        "run": f"{spec.sampler.chains}x({spec.sampler.tune}+{spec.sampler.draws}) "
-        f"ta {spec.sampler.target_accept}",
+        "rows": n_rows,
+        "run": run_str,
         "wall_s": wall,
         "compile_s": timings["compile"],
         "sample_s": timings["sample"],
         "min_ess_bulk": diag.min_ess_bulk,
         "max_rhat": diag.max_rhat,
         "divergences": diag.n_divergent,
-        "leapfrog_per_draw": mean_steps,
+        "leapfrog_per_draw": float(stats["n_steps"].mean()) if "n_steps" in stats
+        else float("nan"),
         "min_ess_per_s": diag.min_ess_bulk / wall,
         "worst": diag.worst_ess,
     }
@@ -95,21 +100,9 @@ def run_handwritten(spec, panel, override):
                 compute_convergence_checks=False,
             )
     wall = time.perf_counter() - t0
-    diag = diagnose(idata)
-    return {
-        "model": "hand-written PyMC",
-        "rows": md.n_rows,
-        "run": f"{cfg['chains']}x({cfg['tune']}+{cfg['draws']}) ta {cfg['target_accept']}",
-        "wall_s": wall,
-        "compile_s": float("nan"),
-        "sample_s": float("nan"),
-        "min_ess_bulk": diag.min_ess_bulk,
-        "max_rhat": diag.max_rhat,
-        "divergences": diag.n_divergent,
-        "leapfrog_per_draw": float(idata["sample_stats"]["n_steps"].mean()),
-        "min_ess_per_s": diag.min_ess_bulk / wall,
-        "worst": diag.worst_ess,
-    }
+    run_str = f"{cfg['chains']}x({cfg['tune']}+{cfg['draws']}) ta {cfg['target_accept']}"
+    nan = {"compile": float("nan"), "sample": float("nan")}
+    return _row("hand-written PyMC", md.n_rows, run_str, wall, nan, idata)
 
 
 def main() -> None:
