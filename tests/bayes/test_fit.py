@@ -82,7 +82,8 @@ def test_fit_pipeline_outputs_and_provenance(mock_fit, tmp_path):
         std = post["beta_z"].sel(series=row.series, term=row.term).values * 0  # exists
         assert std.shape == draws.shape
     # standardised -> original scale: beta * sd(x) is the standardised slope
-    assert x_sd["gdp"] == pytest.approx(_panel()["gdp"].std())
+    for per_term in x_sd.values():
+        assert per_term["gdp"] == pytest.approx(_panel()["gdp"].std())
     wage_rows = res.summary.query("parameter == 'beta' and term == 'wage'")
     assert (wage_rows["year"] == idata.attrs["reference_year"]).all()
     assert len(res.summary.query("parameter == 'beta_t'")) == 2 * 7

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -125,9 +126,42 @@ def test_prepare_data_lags_gaps_and_initial_conditions():
         s, c = u.split("|")
         assert y0 == first[(s, c)]
     # standardisation
-    assert md.x_mean[0] == pytest.approx(df.gdp.mean())
-    assert md.x_sd[1] == pytest.approx(df.wage.std())
+    np.testing.assert_allclose(md.x_mean[:, 0], df.gdp.mean())
+    np.testing.assert_allclose(md.x_sd[:, 1], df.wage.std())
     assert md.reference_year == pytest.approx(np.mean(range(2001, 2006)))
+
+
+def test_sector_scale_standardises_trade_columns_within_their_sector():
+    df = _panel(series=("electronics", "electronics_market", "textile", "steel"))
+    rng = np.random.default_rng(3)
+    elec = df.series.str.startswith("electronics")
+    # one electronics value per country-year, as motives carry electronics trade
+    cell = df.country + df.year.astype(str)
+    df["exunit"] = cell.map({c: rng.normal(-4.0, 0.01) for c in cell.unique()}).where(
+        elec, rng.normal(2.0, 0.7, len(df))
+    )
+    df.loc[df.series == "steel", "exunit"] = 5.0  # no variation within steel
+    spec = HierarchicalSpec(terms=("gdp", "exunit"), time_varying={})
+    panel_scale = prepare_data(spec, df)
+    np.testing.assert_allclose(panel_scale.x_sd, [[df.gdp.std(), df.exunit.std()]] * 4)
+    md = prepare_data(replace(spec, scale="sector"), df)
+    k = md.terms.index("exunit")
+    sd = dict(zip(md.series, md.x_sd[:, k], strict=True))
+    mean = dict(zip(md.series, md.x_mean[:, k], strict=True))
+    e = df.loc[elec, "exunit"]
+    assert sd["electronics"] == sd["electronics_market"] == pytest.approx(e.std())
+    assert mean["electronics"] == pytest.approx(e.mean())
+    assert sd["textile"] == pytest.approx(df.loc[df.series == "textile", "exunit"].std())
+    # a sector whose column does not move falls back to the panel-wide scale
+    assert sd["steel"] == pytest.approx(df.exunit.std())
+    assert mean["steel"] == pytest.approx(df.exunit.mean())
+    # host covariates share one panel-wide scale
+    np.testing.assert_allclose(md.x_sd[:, md.terms.index("gdp")], df.gdp.std())
+    # the rows are standardised with their own series' statistics
+    raw = md.data_frame.merge(df, on=["series", "country", "year"])["exunit"].to_numpy()
+    np.testing.assert_allclose(
+        md.X[:, k] * md.x_sd[md.series_idx, k] + md.x_mean[md.series_idx, k], raw
+    )
 
 
 def test_nesting_of_motives_and_plain_pooling_for_other_names():
@@ -272,7 +306,7 @@ def test_hsgp_slope_path_has_the_centred_exp_quad_covariance():
         prior = pm.sample_prior_predictive(draws=2000, random_seed=7, var_names=["beta_t"])
     bt = prior["prior"]["beta_t"].sel(tv_term="wage").values[0]  # draw, series, year
     k = md.terms.index("wage")
-    dev = (bt - bt.mean(axis=-1, keepdims=True)) * md.x_sd[k]
+    dev = (bt - bt.mean(axis=-1, keepdims=True)) * md.x_sd[None, :, k, None]
     dev = dev.reshape(-1, bt.shape[-1])
     t = (np.asarray(md.years, dtype=float) - md.reference_year) / 10.0
     K = amp**2 * np.exp(-0.5 * (t[:, None] - t[None, :]) ** 2 / ell**2)

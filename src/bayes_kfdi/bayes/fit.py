@@ -104,6 +104,14 @@ def _thin_step(idata: xr.DataTree, target: int) -> int:
     return max(1, -(-total // target))
 
 
+def _by_series_term(md: ModelData, values: np.ndarray) -> dict[str, dict[str, float]]:
+    """(S, K) standardisation statistics as ``{series: {term: value}}`` for the attributes."""
+    return {
+        s: dict(zip(md.terms, row.tolist(), strict=True))
+        for s, row in zip(md.series, values, strict=True)
+    }
+
+
 def frame_sha256(frame: pd.DataFrame) -> str:
     """SHA-256 of a frame's canonical CSV rendering (row order and float repr fixed)."""
     text = frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")
@@ -328,8 +336,8 @@ def fit(
             "n_dropped": md.n_dropped,
             "reference_year": md.reference_year,
             "terms": json.dumps(list(md.terms)),
-            "x_mean": json.dumps(dict(zip(md.terms, md.x_mean.tolist(), strict=True))),
-            "x_sd": json.dumps(dict(zip(md.terms, md.x_sd.tolist(), strict=True))),
+            "x_mean": json.dumps(_by_series_term(md, md.x_mean)),
+            "x_sd": json.dumps(_by_series_term(md, md.x_sd)),
             "imputed_terms": json.dumps([b.term for b in md.impute]),
             "package_versions": json.dumps(_versions()),
             "created_at": datetime.now(UTC).isoformat(),

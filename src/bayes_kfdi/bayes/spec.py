@@ -31,6 +31,7 @@ INITIAL_CONDITIONS = ("wooldridge", "naive")
 SLOPE_POOLING = ("partial", "unpooled")
 LAGS = ("observed", "latent")
 MISSING = ("impute", "complete_case")
+SCALES = ("panel", "sector")
 TIME_FORMS = ("constant", "linear", "rw", "hsgp")
 CENTERING = ("auto", "centered", "noncentered")
 CENTERING_LEVELS = ("country", "unit", "slopes", "rho")
@@ -177,6 +178,13 @@ class HierarchicalSpec:
         Hilbert-space approximate Gaussian process (HSGP) over years.
     missing : {"impute", "complete_case"}
         Impute missing covariates inside the model, or drop rows with any missing term.
+    scale : {"panel", "sector"}
+        Standardisation of the trade columns (host covariates always use the panel's
+        mean and sd): one panel-wide scale per column, or each sector's own (motives
+        share electronics'). The slopes are pooled on the standardised scale, so
+        "sector" pools the effect of one sector-sd move, and a slope whose column
+        barely moves in its sector gets a wide original-scale prior (see
+        ``bayes_kfdi.bayes.model._scale_group``).
     centering : mapping of level to {"auto", "centered", "noncentered"}
         Parameterisation of country effects, country-series effects, slopes and rho.
         ``"auto"`` decides per group from the data: countries by their median
@@ -200,6 +208,7 @@ class HierarchicalSpec:
         default_factory=lambda: {"wage": "linear", "imunit": "linear"}
     )
     missing: Literal["impute", "complete_case"] = "impute"
+    scale: Literal["panel", "sector"] = "panel"
     centering: Mapping[str, str] = field(
         default_factory=lambda: {"country": "noncentered", "unit": "auto", "slopes": "noncentered"}
     )
@@ -219,6 +228,7 @@ class HierarchicalSpec:
                 "use lag = 'observed' with Normal or hurdle likelihoods"
             )
         _check_literal(self.missing, MISSING, "model.missing")
+        _check_literal(self.scale, SCALES, "model.scale")
         if isinstance(self.floor, bool) or not isinstance(self.floor, int | float):
             raise SpecificationError(f"model.floor = {self.floor!r}; expected a number")
         if not isinstance(self.nest_motives, bool):
@@ -295,6 +305,7 @@ _MODEL_KEYS = {
     "nest_motives",
     "terms",
     "missing",
+    "scale",
 }
 _SECTIONS = {"model", "time_varying", "centering", "priors", "sampler"}
 #: Sections that belong to other readers and do not change the model: ``[multisource]``
