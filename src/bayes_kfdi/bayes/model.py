@@ -313,7 +313,9 @@ def _standardisation(frame: pd.DataFrame, terms, standardize: bool, scale: str):
             )
         grp = _scale_group(term, frame[SERIES], scale)
         stats = col.groupby(grp).agg(["mean", "std"])
-        ok = np.isfinite(stats["std"]) & (stats["std"] > 0)
+        ok = np.isfinite(stats["std"]) & (stats["std"] > 0) & (stats.index != "")
+        # the panel group takes the Series statistics themselves (a grouped mean sums
+        # in another order, which moved the log density in its last bits)
         means = stats["mean"].where(ok, pooled_mean)
         sds = stats["std"].where(ok, pooled_sd)
         row_mean[:, k] = grp.map(means).to_numpy(dtype=float)
