@@ -458,7 +458,14 @@ def test_outcomes_below_the_floor_of_a_censored_model_are_reported():
     spec = HierarchicalSpec(terms=("gdp",), time_varying={})
     with pytest.warns(FloorCodingWarning, match=r"1 fdi values lie below the floor 1.09861 "
                       r"\(lowest -2.5\)"):
-        prepare_data(spec, df)
+        md = prepare_data(spec, df)
+    # ... and reads it as floor-coded everywhere: outcome, lag and initial condition
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FloorCodingWarning)
+        clipped = prepare_data(spec, df.assign(fdi=df.fdi.clip(lower=FDI_FLOOR)))
+    for a in ("y", "ylag", "y0", "all_y"):
+        np.testing.assert_array_equal(getattr(md, a), getattr(clipped, a))
+    assert md.ylag.min() == md.y.min() == pytest.approx(FDI_FLOOR)
     # a Normal likelihood has no floor to check
     with warnings.catch_warnings():
         warnings.simplefilter("error", FloorCodingWarning)
