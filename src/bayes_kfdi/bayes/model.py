@@ -277,7 +277,7 @@ def _scale_group(term: str, series: pd.Series, scale: str) -> pd.Series:
     share electronics'); host covariates keep the panel's scale.
 
     Measured on the shipped floor-coded panel (4 x (300 + 1500) draws), where the
-    panel-wide sd of ``exunit`` is 1.5 and electronics' own 0.008: "sector" covers
+    panel-wide sd of ``exunit`` is 3.0 and electronics' own 0.008: "sector" covers
     44/54 true slopes (panel: 41/54) and recovers electronics' ``imunit`` slope (truth
     -22.8: -18.7, sd 2.6; panel: -0.27, sd 0.27), but the electronics family's
     ``exunit`` slopes, which the data cannot pin down, get original-scale posterior sds
@@ -419,7 +419,7 @@ def prepare_data(
     first = frame.groupby("_unit", sort=False)[YEAR].transform("min") == frame[YEAR]
     n_initial = int(first.sum())
 
-    # standardisation uses every observed value of the panel (see _scale_groups)
+    # standardisation uses every observed value of the panel (see _scale_group)
     row_mean, row_sd, group_stats = _standardisation(frame, terms, standardize, spec.scale)
     Xall = (frame[list(terms)].to_numpy(dtype=float) - row_mean) / row_sd if terms else np.zeros(
         (len(frame), 0)
