@@ -20,7 +20,12 @@ scenario) in 5,666 s, about 140 s per panel with the GMM fits.
 it predates the per-fit diagnostic columns). ``results/monte_carlo_10x2_fdd6ed3.csv``
 holds a 10 + 10 panel run of the model of commit fdd6ed3 (2026-11-29, per-slope centring
 and the within-unit lag; 20 fits in 2,921 s with other jobs at times sharing the cores),
-stopped after ten panels per scenario. Copy a file and pass the copy as --out with the
+stopped after ten panels per scenario. ``results/monte_carlo_10x2_c5a4a93.csv`` holds a
+10 + 10 panel run of commit c5a4a93 (2026-11-29, 2,709 s, another fit sharing the cores
+for the first half), where outcomes below the default censored model's floor are
+clipped to it: each panel without the floor then gives the Bayesian model the same data
+as its floor-coded twin (same seed), and the same estimates (checked: identical). Copy
+a file and pass the copy as --out with the
 matching --n to reprint its tables without refitting.
 
 --out is rewritten after every panel and an existing file is resumed from. A seed the
