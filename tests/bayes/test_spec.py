@@ -53,6 +53,9 @@ def test_round_trip_and_hash():
     # the sampler is not part of the model hash
     assert spec.with_sampler(draws=10, seed=3).model_hash() == spec.model_hash()
     assert HierarchicalSpec(likelihood="normal").model_hash() != spec.model_hash()
+    # the standardisation scale is part of the model
+    sector = spec_from_dict({**spec.to_dict(), "scale": "sector"})
+    assert sector.scale == "sector" and sector.model_hash() != spec.model_hash()
 
 
 @pytest.mark.parametrize(
@@ -62,6 +65,7 @@ def test_round_trip_and_hash():
         ({"model": {"initial_conditions": "exogenous"}}, "initial_conditions"),
         ({"model": {"slopes": "full"}}, "slopes"),
         ({"model": {"missing": "drop"}}, "missing"),
+        ({"model": {"scale": "series"}}, r"model.scale = 'series'"),
         ({"model": {"terms": []}}, "terms"),
         ({"model": {"terms": ["gdp", "gdp"]}}, "repeats"),
         ({"model": {"terms": ["gdp"]}, "time_varying": {"wage": "linear"}}, "not in model.terms"),
