@@ -470,3 +470,35 @@ def test_outcomes_below_the_floor_of_a_censored_model_are_reported():
     with warnings.catch_warnings():
         warnings.simplefilter("error", FloorCodingWarning)
         prepare_data(HierarchicalSpec(terms=("gdp",), time_varying={}, likelihood="normal"), df)
+
+
+#: The within-unit lag is an exact reparameterisation: with non-centred unit effects the
+#: free variables are the same and the log density equal up to rounding.
+WITHIN_LAG_LOGP_ATOL = 1e-8
+
+
+def test_within_unit_lag_is_the_plain_lag_reparameterised(monkeypatch):
+    import bayes_kfdi.bayes.model as model_mod
+
+    df = _panel(countries=("KOR", "USA", "JPN", "CHN"), years=range(2000, 2010))
+    df.loc[df.index % 4 == 0, "fdi"] = FDI_FLOOR  # floor-coded lags as well
+    spec = HierarchicalSpec(
+        terms=("gdp", "wage"),
+        time_varying={"wage": "linear"},
+        centering={"country": "noncentered", "unit": "noncentered", "slopes": "noncentered"},
+    )
+
+    def logp_at_points(within):
+        monkeypatch.setattr(model_mod, "WITHIN_UNIT_LAG", within)
+        model = build_model(spec, df)
+        f = model.compile_logp()
+        ip = model.initial_point(0)
+        rng = np.random.default_rng(4)
+        pts = [{k: v + 0.3 * rng.standard_normal(np.shape(v)) for k, v in ip.items()}
+               for _ in range(3)]
+        return np.array([f(p) for p in pts])
+
+    within, plain = logp_at_points(True), logp_at_points(False)
+    np.testing.assert_allclose(within, plain, rtol=0, atol=WITHIN_LAG_LOGP_ATOL)
+    # the points are far enough apart for the check to bite
+    assert np.ptp(within) > 1.0

@@ -105,6 +105,12 @@ UNIT_CENTER_ROWS = 5
 #: - motives also by their data sd: panel 1017 had 3 divergent transitions, all at
 #:   beta_tau_motive's 0-0.13% quantiles.
 SLOPE_CENTER_RATIO = 1.0
+
+#: Under Wooldridge initial conditions with the observed lag, rho multiplies the lag's
+#: deviation from its unit mean, and rho x that mean joins the unit effect's mean (see
+#: ``build_model``). The same model as the plain lag; ``False`` builds the plain form,
+#: kept as the reference the test of that identity compares against.
+WITHIN_UNIT_LAG = True
 #: Prior mean of the between-series spread of the trend slopes, as a share of the
 #: slopes' own (``priors.beta_tau``): a change per decade is a second-order effect.
 #: Measured (4 x (300 + 1500), simulated floor-coded panel seed 1001): at 1.0 the
@@ -1177,7 +1183,7 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
         else:
             eta = pt.zeros((md.n_rows,))
             ylag_in = ylag_c
-            if spec.initial_conditions == "wooldridge":
+            if spec.initial_conditions == "wooldridge" and WITHIN_UNIT_LAG:
                 # The lag enters as its deviation from the unit's own mean, and rho times
                 # that mean (centred like ylag_c) joins the unit effect's Wooldridge mean
                 # below: the same model (eta is unchanged for every parameter value; the
@@ -1360,7 +1366,7 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
             gamma_fo = pm.Normal("gamma_y0_floor_orth", 0.0, y_sd, dims="series")
             pm.Deterministic("gamma_y0_floor", gamma_fo - gamma * b_f, dims="series")
             ic = gamma[us] * (y0c - b_f[us] * floor_c) + gamma_fo[us] * floor_c
-            if spec.lag == "observed":
+            if spec.lag == "observed" and WITHIN_UNIT_LAG:
                 ic = ic + rho[us] * lag_unit_mean
             if K:
                 # Wooldridge (2005) and Mundlak (1978): the unit effect depends on the
