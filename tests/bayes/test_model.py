@@ -327,6 +327,9 @@ def test_rho_centring_rule_per_series(monkeypatch):
     auto = build_model(HierarchicalSpec(terms=("gdp",), time_varying={}), md)
     assert auto["rho_c"].type.shape == (1,) and auto["rho_z"].type.shape == (1,)
     assert auto["rho"] in auto.deterministics
+    # under the Normal likelihood a floor-valued row carries a density: every row counts
+    normal = HierarchicalSpec(terms=("gdp",), time_varying={}, likelihood="normal")
+    assert "rho" in {v.name for v in build_model(normal, df).free_RVs}
     for choice, free in (("centered", "rho"), ("noncentered", "rho_z")):
         spec = HierarchicalSpec(terms=("gdp",), time_varying={}, centering={"rho": choice})
         m = build_model(spec, md)

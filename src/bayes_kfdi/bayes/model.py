@@ -767,7 +767,8 @@ def _series_rho(spec, md: ModelData, rho_mu, rho_tau):
     S = len(md.series)
     choice = spec.centering["rho"]
     if choice == "auto":
-        rows = np.bincount(md.series_idx[~md.at_floor], minlength=S)
+        informative = ~md.at_floor if spec.likelihood != "normal" else np.ones(md.n_rows, bool)
+        rows = np.bincount(md.series_idx[informative], minlength=S)
         mask = rows >= RHO_CENTER_ROWS
     else:
         mask = np.full(S, choice == "centered")
@@ -1122,7 +1123,9 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
     # and the Mundlak coefficients (measured: alpha R-hat 1.085, ESS 41 with centring
     # over the whole panel, where a mostly floor-coded series' lag sits far below it).
     ylag_c = md.ylag - _series_means(md.ylag, md.series_idx, S)
-    informative = ~md.at_floor
+    # Rows that carry a density (not only a probability) count toward the centring
+    # rules: under the Normal likelihood every row does, floor-valued or not.
+    informative = ~md.at_floor if spec.likelihood != "normal" else np.ones(md.n_rows, bool)
     rows_country = np.bincount(md.country_idx[informative], minlength=len(md.countries))
     rows_unit = np.bincount(md.unit_idx[informative], minlength=len(md.units))
     s_i = md.series_idx
