@@ -24,6 +24,8 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+from bayes_kfdi.bayes.likelihoods import AT_FLOOR_TOL
+
 #: Slopes interacted with the linear time trend, as in models/hierarchical.toml.
 TREND_TERMS = ("wage", "imunit")
 
@@ -83,7 +85,7 @@ def build_naive_model(md, floor: float) -> pm.Model:
 
         beta = pooled("beta", ("series", "term"))
         eta = alpha[s_i] + alpha_trend[s_i] * md.tt + rho[s_i] * md.ylag
-        eta = eta + lag_floor[s_i] * (md.ylag <= floor + 1e-6)
+        eta = eta + lag_floor[s_i] * (md.ylag <= floor + AT_FLOOR_TOL)
         eta = eta + (beta[s_i] * X).sum(axis=1)
         if lin:
             trend = pooled("trend", ("series", "lin_term"))

@@ -111,6 +111,7 @@ SLOPE_CENTER_RATIO = 1.0
 #: ``build_model``). The same model as the plain lag; ``False`` builds the plain form,
 #: kept as the reference the test of that identity compares against.
 WITHIN_UNIT_LAG = True
+
 #: Prior mean of the between-series spread of the trend slopes, as a share of the
 #: slopes' own (``priors.beta_tau``): a change per decade is a second-order effect.
 #: Measured (4 x (300 + 1500), simulated floor-coded panel seed 1001): at 1.0 the
@@ -754,11 +755,11 @@ def _unit_effects(spec, md, tau_u, sigma, ic, rows_unit, country_eff=None, alpha
     return total
 
 
-def _series_rho(spec, md: ModelData, rho_mu, rho_tau):
+def _series_rho(spec, md: ModelData, rho_mu, rho_tau, informative: np.ndarray):
     """Series persistence ``rho ~ N(rho_mu, rho_tau)``, centred or not per series.
 
     ``centering.rho = "auto"`` centres a series' rho when it has at least
-    :data:`RHO_CENTER_ROWS` dynamic rows above the floor, and non-centres it otherwise.
+    :data:`RHO_CENTER_ROWS` ``informative`` dynamic rows, and non-centres it otherwise.
     Measured on the shipped panel: all centred, a series with 55 informative rows (rho
     posterior sd 0.125, as wide as rho_tau) put a funnel neck in the posterior, where
     one divergent transition fell (rho_tau at 0.03); all non-centred, rho_mu and
@@ -767,7 +768,6 @@ def _series_rho(spec, md: ModelData, rho_mu, rho_tau):
     S = len(md.series)
     choice = spec.centering["rho"]
     if choice == "auto":
-        informative = ~md.at_floor if spec.likelihood != "normal" else np.ones(md.n_rows, bool)
         rows = np.bincount(md.series_idx[informative], minlength=S)
         mask = rows >= RHO_CENTER_ROWS
     else:
@@ -1144,7 +1144,7 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
             # series and centred rho, a half-normal let rho_tau reach its 1.5% quantile
             # (0.03), where the centred funnel neck gave a divergent transition.
             rho_tau = pm.Gamma("rho_tau", alpha=2.0, beta=2.0 / pr.rho_tau)
-            rho = _series_rho(spec, md, rho_mu, rho_tau)
+            rho = _series_rho(spec, md, rho_mu, rho_tau, informative)
         else:
             rho = pm.Deterministic("rho", pt.stack([rho_mu]), dims="series")
         alpha = pm.Normal("alpha", y_mean, 2.0 * y_sd, dims="series")
