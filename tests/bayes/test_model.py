@@ -269,7 +269,7 @@ def test_imputation_density_equals_one_normal_per_observed_cell():
     df = _panel()
     df.loc[df.index[::5], "rd"] = np.nan
     df.loc[df.index[::7], "gdp"] = np.nan
-    spec = HierarchicalSpec(terms=("gdp", "rd"), time_varying={})
+    spec = HierarchicalSpec(terms=("gdp", "rd"), time_varying={}, imputation="trend")
     md = prepare_data(spec, df)
     model = build_model(spec, md)
     rng = np.random.default_rng(3)
@@ -352,6 +352,89 @@ def test_series_rowdot_equals_the_row_gather_in_value_and_gradient():
     c = rng.normal(size=(3, 4))
     for a, b in zip(f(c), g(c), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+#: Variance of the diffuse start of the proper random walk the gap formulas are checked
+#: against; the conditional moments differ from the driftless walk's by O(1 / variance).
+RW_DIFFUSE_VAR = 1e9
+RW_DIFFUSE_ATOL = 1e-6
+
+
+def _conditional_moments(x, years, miss, start_var):
+    """Moments of the missing cells of a random walk with a N(0, start_var) start."""
+    u = years - years[0] + 1.0
+    cov = start_var + np.minimum.outer(u, u)
+    o = ~miss
+    c_oo, c_mo = cov[np.ix_(o, o)], cov[np.ix_(miss, o)]
+    mean = c_mo @ np.linalg.solve(c_oo, x[o])
+    return mean, cov[np.ix_(miss, miss)] - c_mo @ np.linalg.solve(c_oo, c_mo.T)
+
+
+def test_random_walk_gaps_are_the_walks_conditional_given_observed_cells():
+    from bayes_kfdi.bayes.model import _random_walk_gaps
+
+    rng = np.random.default_rng(11)
+    # term 0 has two groups with leading, interior (one spanning a year absent from the
+    # grid) and trailing gaps; term 1 has an observed group and one with no observed cell
+    years0 = np.array([1990, 1991, 1992, 1993, 1995, 1996, 1997, 1998, 1999, 2000.0])
+    miss0 = np.array([1, 1, 0, 1, 1, 0, 0, 1, 0, 1], bool)
+    years1 = np.arange(1990, 1998.0)
+    miss1 = np.array([0, 1, 1, 1, 0, 0, 1, 0], bool)
+    x0, x1 = rng.normal(size=years0.size).cumsum(), rng.normal(size=years1.size).cumsum()
+    obs2 = np.array([0.3, -0.2, 0.5])  # term 1, observed group, years 1990-1992
+    vals = np.concatenate([np.where(miss0, np.nan, x0), np.where(miss1, np.nan, x1),
+                           obs2, np.full(3, np.nan)])
+    years = np.concatenate([years0, years1, [1990, 1991, 1992], [1990, 1991, 1992.0]])
+    term = np.repeat([0, 0, 1, 1], [10, 8, 3, 3])
+    group = np.repeat([0, 1, 2, 3], [10, 8, 3, 3])
+    perm = rng.permutation(vals.size)  # cells need not come sorted
+    gaps = _random_walk_gaps(vals[perm], term[perm], group[perm], years[perm], 2)
+    rank = np.full(vals.size, -1)
+    rank[perm[np.isnan(vals[perm])]] = np.arange(int(np.isnan(vals).sum()))
+    m = rank.max() + 1
+    chol = np.zeros((m, m))
+    chol[gaps.row, gaps.col] = gaps.val
+    cov = chol @ chol.T
+    for lo, hi, x, yr, ms in ((0, 10, x0, years0, miss0), (10, 18, x1, years1, miss1)):
+        idx = rank[lo:hi][ms]
+        mean, c = _conditional_moments(x, yr, ms, RW_DIFFUSE_VAR)
+        np.testing.assert_allclose(gaps.mean[idx], mean, atol=RW_DIFFUSE_ATOL)
+        np.testing.assert_allclose(cov[np.ix_(idx, idx)], c, atol=RW_DIFFUSE_ATOL)
+    # gaps of one group are independent of the other group's
+    assert np.all(cov[np.ix_(rank[0:10][miss0], rank[10:18][miss1])] == 0.0)
+    # a group with no observed cell walks from the term's observed mean of each year
+    idx = rank[21:24]
+    np.testing.assert_allclose(gaps.mean[idx], obs2)
+    np.testing.assert_allclose(cov[np.ix_(idx, idx)], np.minimum.outer([1, 2, 3.0], [1, 2, 3.0]),
+                               atol=1e-9)
+    # observed steps: squared step over its length in years, per term
+    o0, o1 = ~miss0, ~miss1
+    q0 = sum((np.diff(x[o]) ** 2 / np.diff(yr[o])).sum()
+             for x, yr, o in ((x0, years0, o0), (x1, years1, o1)))
+    np.testing.assert_allclose(gaps.q, [q0, (np.diff(obs2) ** 2).sum()], rtol=1e-12)
+    np.testing.assert_array_equal(gaps.n_pairs, [o0.sum() - 1 + o1.sum() - 1, 2])
+
+
+def test_random_walk_imputation_density_is_the_observed_steps():
+    df = _panel()
+    df.loc[df.index[::5], "rd"] = np.nan
+    spec = HierarchicalSpec(terms=("gdp", "rd"), time_varying={})
+    md = prepare_data(spec, df)
+    model = build_model(spec, md)
+    rng = np.random.default_rng(4)
+    point = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in model.initial_point().items()}
+    got = model.compile_logp(vars=[model["impute_observed"]], jacobian=False)(point)
+    (blk,) = md.impute
+    sigma = float(np.exp(point["impute_sigma_log__"])[0])
+    years = md.reference_year + blk.tt * 10.0
+    expected = 0.0
+    for g in range(blk.n_groups):
+        sel = (blk.group == g) & ~np.isnan(blk.values)
+        order = np.argsort(years[sel])
+        x, t = blk.values[sel][order], years[sel][order]
+        expected += stats.norm.logpdf(np.diff(x), 0.0, sigma * np.sqrt(np.diff(t))).sum()
+    # the Potential omits the -0.5 log(step length) constant; every step here is 1 year
+    np.testing.assert_allclose(got, expected, rtol=1e-10)
 
 
 def test_imputed_cells_are_exactly_the_missing_covariate_cells():

@@ -56,6 +56,10 @@ def test_round_trip_and_hash():
     # the standardisation scale is part of the model
     sector = spec_from_dict({**spec.to_dict(), "scale": "sector"})
     assert sector.scale == "sector" and sector.model_hash() != spec.model_hash()
+    # so is the imputation model
+    trend = spec_from_dict({**spec.to_dict(), "imputation": "trend"})
+    assert spec.imputation == "random_walk"
+    assert trend.imputation == "trend" and trend.model_hash() != spec.model_hash()
 
 
 @pytest.mark.parametrize(
@@ -66,6 +70,7 @@ def test_round_trip_and_hash():
         ({"model": {"slopes": "full"}}, "slopes"),
         ({"model": {"missing": "drop"}}, "missing"),
         ({"model": {"scale": "series"}}, r"model.scale = 'series'"),
+        ({"model": {"imputation": "spline"}}, r"model.imputation = 'spline'"),
         ({"model": {"terms": []}}, "terms"),
         ({"model": {"terms": ["gdp", "gdp"]}}, "repeats"),
         ({"model": {"terms": ["gdp"]}, "time_varying": {"wage": "linear"}}, "not in model.terms"),

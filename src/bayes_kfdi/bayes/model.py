@@ -974,7 +974,9 @@ def _series_rowdot(coef, const: np.ndarray, s_i: np.ndarray):
     return out[np.argsort(order)]
 
 
-def _covariates_with_imputation(md: ModelData) -> tuple[np.ndarray, ImputedCells | None]:
+def _covariates_with_imputation(
+    md: ModelData, imputation: str = "random_walk"
+) -> tuple[np.ndarray, ImputedCells | None]:
     """Return the (n, K) covariates: a constant matrix and the cells imputed in the model.
 
     Every imputed covariate shares one vectorised block (one variable per role, indexed
@@ -984,11 +986,9 @@ def _covariates_with_imputation(md: ModelData) -> tuple[np.ndarray, ImputedCells
     imputed values with their (row, term) positions (:class:`ImputedCells`); a host
     covariate's cell is shared by the rows of every series in that country-year.
 
-    Imputation model, per term and group (country, or sector-country for trade terms):
-    ``x[g, t] ~ Normal(level[g] + trend[g] * t, sigma)``, levels centred around a term
-    mean with a term spread, trends around a term trend with the fixed spread
-    :data:`IMPUTE_TREND_SD`. Levels and trends are centred (each group has a median of
-    13-26 observed cells on the Korean panels); missing cells are non-centred.
+    Imputation model per term and group (country, or sector-country for trade terms):
+    ``imputation = "random_walk"`` (:func:`_impute_random_walk`) or ``"trend"``
+    (:func:`_impute_trend`).
     """
     n, K = md.X.shape
     base = np.nan_to_num(md.X).ravel()
@@ -1015,6 +1015,32 @@ def _covariates_with_imputation(md: ModelData) -> tuple[np.ndarray, ImputedCells
         )
     model = pm.modelcontext(None)
     model.add_coord("impute_term", [b.term for b in blocks])
+    labels = np.concatenate(
+        [[f"{b.term}#{c}" for c in range(b.values.size)] for b in blocks]
+    )[miss_i]
+    model.add_coord("impute_cell", list(labels))
+    build = _impute_random_walk if imputation == "random_walk" else _impute_trend
+    x_miss = build(blocks, vals, miss_i, obs_i, cell_term, cell_grp, cell_tt, grp_term)
+    # Observed cells are constants (0 at an imputed position); the imputed values are
+    # returned with their (row, term) positions, so that every linear term is a
+    # constant matrix product plus a sparse correction at those positions.
+    n_const = base.size + vals.size
+    pos = np.flatnonzero(idx.ravel() >= n_const)
+    cell = idx.ravel()[pos] - n_const
+    const = np.concatenate([base, np.nan_to_num(vals)])[np.minimum(idx, n_const - 1)]
+    const = const.reshape(n, K)
+    const.ravel()[pos] = 0.0
+    return const, ImputedCells(pos // K, pos % K, x_miss[cell])
+
+
+def _impute_trend(blocks, vals, miss_i, obs_i, cell_term, cell_grp, cell_tt, grp_term):
+    """Imputed cells under ``imputation = "trend"``: a line per group plus iid noise.
+
+    ``x[g, t] ~ Normal(level[g] + trend[g] * t, sigma)``, levels centred around a term
+    mean with a term spread, trends around a term trend with the fixed spread
+    :data:`IMPUTE_TREND_SD`. Levels and trends are centred (each group has a median of
+    13-26 observed cells on the Korean panels); missing cells are non-centred.
+    """
     i_mu = pm.Normal("impute_mu", 0.0, 1.0, dims="impute_term")
     i_tau = pm.HalfNormal("impute_tau", 1.0, dims="impute_term")
     i_trend_mu = pm.Normal("impute_trend_mu", 0.0, 1.0, dims="impute_term")
@@ -1050,25 +1076,162 @@ def _covariates_with_imputation(md: ModelData) -> tuple[np.ndarray, ImputedCells
     )
     cell_mu = level[cell_grp[miss_i]] + trend[cell_grp[miss_i]] * cell_tt[miss_i]
     z = pm.Normal("impute_missing_z", 0.0, 1.0, shape=miss_i.size)
-    labels = np.concatenate(
-        [[f"{b.term}#{c}" for c in range(b.values.size)] for b in blocks]
-    )[miss_i]
-    model.add_coord("impute_cell", list(labels))
-    x_miss = pm.Deterministic(
+    return pm.Deterministic(
         "impute_missing",
         cell_mu + i_sigma[cell_term[miss_i]] * z,
         dims="impute_cell",
     )
-    # Observed cells are constants (0 at an imputed position); the imputed values are
-    # returned with their (row, term) positions, so that every linear term is a
-    # constant matrix product plus a sparse correction at those positions.
-    n_const = base.size + vals.size
-    pos = np.flatnonzero(idx.ravel() >= n_const)
-    cell = idx.ravel()[pos] - n_const
-    const = np.concatenate([base, np.nan_to_num(vals)])[np.minimum(idx, n_const - 1)]
-    const = const.reshape(n, K)
-    const.ravel()[pos] = 0.0
-    return const, ImputedCells(pos // K, pos % K, x_miss[cell])
+
+
+@dataclass(frozen=True, slots=True)
+class RandomWalkGaps:
+    """Conditional prior of the missing cells under a driftless random walk per group.
+
+    Given the observed cells, the missing cells of a group split into gaps (maximal runs
+    of missing years) that are independent of one another (the walk is Markov). A gap
+    between two observed cells is a Brownian bridge: mean the straight line between
+    them. A gap before the first or after the last observed cell is a walk from that
+    cell: mean flat at its value. A group with no observed cell walks from the term's
+    cross-group mean of observed cells in each year. Every gap's covariance is
+    ``sigma**2`` times a known matrix ``C``; ``chol`` holds the entries of its Cholesky
+    factor, so that ``x = mean + sigma * (L @ z)`` with ``z ~ N(0, 1)`` (non-centred).
+
+    Attributes
+    ----------
+    mean : (m,) conditional mean of each missing cell
+    row, col, val : Cholesky entries, ``(L @ z)[row] += val * z[col]``
+    q, n_pairs : (J,) per term, sum of squared steps over their length in years between
+        consecutive observed cells, and the number of such steps (the observed cells'
+        own log-density is ``-0.5 q / sigma**2 - n_pairs log(sigma)`` plus a constant)
+    """
+
+    mean: np.ndarray
+    row: np.ndarray
+    col: np.ndarray
+    val: np.ndarray
+    q: np.ndarray
+    n_pairs: np.ndarray
+
+
+#: Added to the diagonal of a gap's covariance (in squared steps) before its Cholesky
+#: factor; the covariances are positive definite, this only guards rounding.
+RW_CHOL_JITTER = 1e-10
+
+
+def _random_walk_gaps(
+    vals: np.ndarray, cell_term: np.ndarray, cell_grp: np.ndarray, years: np.ndarray, n_terms: int
+) -> RandomWalkGaps:
+    """Gaps, conditional means and Cholesky entries of the missing cells (pure numpy).
+
+    ``vals`` holds every cell's standardised value (NaN where missing), ``years`` its
+    year; the missing cells are numbered in the order of ``np.flatnonzero(isnan(vals))``.
+    """
+    miss = np.isnan(vals)
+    rank = np.full(vals.size, -1, dtype=np.int64)
+    rank[miss] = np.arange(int(miss.sum()))
+    mean = np.zeros(int(miss.sum()))
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vls: list[np.ndarray] = []
+    q = np.zeros(n_terms)
+    n_pairs = np.zeros(n_terms)
+    # Cross-group mean of the observed cells per term and year (overall mean where a
+    # year has none), the anchor of groups with no observed cell.
+    obs = ~miss
+    year_mean: dict[tuple[int, float], float] = {}
+    term_mean = np.zeros(n_terms)
+    for j in range(n_terms):
+        sel = obs & (cell_term == j)
+        term_mean[j] = vals[sel].mean() if sel.any() else 0.0
+        for yr, v in pd.Series(vals[sel]).groupby(years[sel]).mean().items():
+            year_mean[(j, float(yr))] = float(v)
+    order = np.lexsort((years, cell_grp))
+    bounds = np.flatnonzero(np.diff(cell_grp[order])) + 1
+    for cells in np.split(order, bounds):
+        if cells.size == 0:
+            continue
+        j = int(cell_term[cells[0]])
+        t = years[cells].astype(float)
+        x = vals[cells]
+        m = miss[cells]
+        seen = np.flatnonzero(~m)
+        if seen.size > 1:
+            dx = np.diff(x[seen])
+            dt = np.diff(t[seen])
+            q[j] += float((dx * dx / dt).sum())
+            n_pairs[j] += seen.size - 1
+        if not m.any():
+            continue
+        run_id = np.cumsum(np.r_[True, np.diff(m.astype(int)) != 0])
+        for r in np.unique(run_id[m]):
+            pos = np.flatnonzero((run_id == r) & m)
+            s = t[pos]
+            left = pos[0] - 1 if pos[0] > 0 else None
+            right = pos[-1] + 1 if pos[-1] + 1 < cells.size else None
+            if left is not None and right is not None:
+                ta, tb, a, b = t[left], t[right], x[left], x[right]
+                mu = a + (b - a) * (s - ta) / (tb - ta)
+                u = s - ta
+                cov = np.minimum.outer(u, u) - np.outer(u, u) / (tb - ta)
+            elif left is not None:
+                mu = np.full(s.size, x[left])
+                u = s - t[left]
+                cov = np.minimum.outer(u, u)
+            elif right is not None:
+                mu = np.full(s.size, x[right])
+                u = t[right] - s
+                cov = np.minimum.outer(u, u)
+            else:
+                mu = np.array([year_mean.get((j, float(v)), term_mean[j]) for v in s])
+                u = s - s[0] + 1.0
+                cov = np.minimum.outer(u, u)
+            chol = np.linalg.cholesky(cov + RW_CHOL_JITTER * np.eye(s.size))
+            ii, jj = np.tril_indices(s.size)
+            gi = rank[cells[pos]]
+            mean[gi] = mu
+            rows.append(gi[ii])
+            cols.append(gi[jj])
+            vls.append(chol[ii, jj])
+    def cat(parts: list[np.ndarray], dtype) -> np.ndarray:
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+    return RandomWalkGaps(
+        mean=mean,
+        row=cat(rows, np.int64),
+        col=cat(cols, np.int64),
+        val=cat(vls, float),
+        q=q,
+        n_pairs=n_pairs,
+    )
+
+
+def _impute_random_walk(blocks, vals, miss_i, obs_i, cell_term, cell_grp, cell_tt, grp_term):
+    """Imputed cells under ``imputation = "random_walk"``: a driftless walk per group.
+
+    ``x[g, t] - x[g, t - 1] ~ Normal(0, sigma_term)`` over years, one step sd per term
+    (standardised units per year). The missing cells are sampled non-centred from their
+    exact conditional prior given the observed ones (:class:`RandomWalkGaps`): a gap
+    bridges its observed neighbours on a straight line and a series' ends are held flat,
+    with uncertainty growing with the distance to the nearest observed year. The trend
+    form (:func:`_impute_trend`) instead extrapolated a group's linear trend into its
+    unobserved years (rd's 1996-2014 trend back to 1988 on the Korean panels).
+    """
+    years = cell_tt * YEAR_SCALE
+    gaps = _random_walk_gaps(vals, cell_term, cell_grp, years, len(blocks))
+    sigma = pm.HalfNormal("impute_sigma", 0.5, dims="impute_term")
+    # The observed cells' own density: consecutive observed cells of a group differ by a
+    # Normal step whose variance grows with the years between them.
+    pm.Potential(
+        "impute_observed",
+        (-0.5 * gaps.q / sigma**2 - gaps.n_pairs * (pt.log(sigma) + LOG_SQRT_2PI)).sum(),
+    )
+    z = pm.Normal("impute_missing_z", 0.0, 1.0, shape=miss_i.size)
+    lz = pt.zeros(miss_i.size)[gaps.row].inc(gaps.val * z[gaps.col])
+    return pm.Deterministic(
+        "impute_missing",
+        gaps.mean + sigma[cell_term[miss_i]] * lz,
+        dims="impute_cell",
+    )
 
 
 def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelData) -> pm.Model:
@@ -1132,7 +1295,7 @@ def build_model(spec: HierarchicalSpec, panel: PanelData | pd.DataFrame | ModelD
 
     with pm.Model(coords=coords) as model:
         # ---- covariates, with imputation of missing cells
-        Xc, imp = _covariates_with_imputation(md) if K else (None, None)
+        Xc, imp = _covariates_with_imputation(md, spec.imputation) if K else (None, None)
         # Coefficient of each imputed cell's value in eta, summed over the linear terms
         # that use it (slope, trend interaction, flexible path).
         imp_coef = None

@@ -31,6 +31,7 @@ INITIAL_CONDITIONS = ("wooldridge", "naive")
 SLOPE_POOLING = ("partial", "unpooled")
 LAGS = ("observed", "latent")
 MISSING = ("impute", "complete_case")
+IMPUTATIONS = ("random_walk", "trend")
 SCALES = ("panel", "sector")
 TIME_FORMS = ("constant", "linear", "rw", "hsgp")
 CENTERING = ("auto", "centered", "noncentered")
@@ -178,6 +179,12 @@ class HierarchicalSpec:
         Hilbert-space approximate Gaussian process (HSGP) over years.
     missing : {"impute", "complete_case"}
         Impute missing covariates inside the model, or drop rows with any missing term.
+    imputation : {"random_walk", "trend"}
+        The imputation model per covariate and country (sector-country for trade
+        columns): a driftless Gaussian random walk over years, which bridges a gap on
+        the straight line between its observed neighbours and holds a series' ends
+        flat; or a linear trend per country plus iid noise, which extrapolates that
+        trend into unobserved years.
     scale : {"panel", "sector"}
         Standardisation of the trade columns (host covariates always use the panel's
         mean and sd): one panel-wide scale per column, or each sector's own (motives
@@ -208,6 +215,7 @@ class HierarchicalSpec:
         default_factory=lambda: {"wage": "linear", "imunit": "linear"}
     )
     missing: Literal["impute", "complete_case"] = "impute"
+    imputation: Literal["random_walk", "trend"] = "random_walk"
     scale: Literal["panel", "sector"] = "panel"
     centering: Mapping[str, str] = field(
         default_factory=lambda: {"country": "noncentered", "unit": "auto", "slopes": "noncentered"}
@@ -228,6 +236,7 @@ class HierarchicalSpec:
                 "use lag = 'observed' with Normal or hurdle likelihoods"
             )
         _check_literal(self.missing, MISSING, "model.missing")
+        _check_literal(self.imputation, IMPUTATIONS, "model.imputation")
         _check_literal(self.scale, SCALES, "model.scale")
         if isinstance(self.floor, bool) or not isinstance(self.floor, int | float):
             raise SpecificationError(f"model.floor = {self.floor!r}; expected a number")
@@ -305,6 +314,7 @@ _MODEL_KEYS = {
     "nest_motives",
     "terms",
     "missing",
+    "imputation",
     "scale",
 }
 _SECTIONS = {"model", "time_varying", "centering", "priors", "sampler"}
