@@ -24,7 +24,11 @@ stopped after ten panels per scenario. ``results/monte_carlo_10x2_c5a4a93.csv`` 
 10 + 10 panel run of commit c5a4a93 (2026-11-29, 2,709 s, another fit sharing the cores
 for the first half), where outcomes below the default censored model's floor are
 clipped to it: each panel without the floor then gives the Bayesian model the same data
-as its floor-coded twin (same seed), and the same estimates (checked: identical). Copy
+as its floor-coded twin (same seed), and the same estimates (checked: identical); since
+then such a fit is reused rather than repeated (``bayes_data_key``).
+``results/monte_carlo_10x2_2f23174.csv`` holds a 10 + 10 panel run of commit 2f23174
+(2026-11-29, 947 s on an otherwise idle machine but for a 3-minute test run), whose
+default imputed missing covariates by a random walk (now ``models/impute_rw.toml``). Copy
 a file and pass the copy as --out with the
 matching --n to reprint its tables without refitting.
 

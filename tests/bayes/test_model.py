@@ -418,7 +418,7 @@ def test_random_walk_gaps_are_the_walks_conditional_given_observed_cells():
 def test_random_walk_imputation_density_is_the_observed_steps():
     df = _panel()
     df.loc[df.index[::5], "rd"] = np.nan
-    spec = HierarchicalSpec(terms=("gdp", "rd"), time_varying={})
+    spec = HierarchicalSpec(terms=("gdp", "rd"), time_varying={}, imputation="random_walk")
     md = prepare_data(spec, df)
     model = build_model(spec, md)
     rng = np.random.default_rng(4)

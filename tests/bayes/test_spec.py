@@ -21,6 +21,7 @@ MY_SPECS = (
     "hurdle",
     "latent",
     "hsgp",
+    "impute_rw",
 )
 
 
@@ -57,9 +58,9 @@ def test_round_trip_and_hash():
     sector = spec_from_dict({**spec.to_dict(), "scale": "sector"})
     assert sector.scale == "sector" and sector.model_hash() != spec.model_hash()
     # so is the imputation model
-    trend = spec_from_dict({**spec.to_dict(), "imputation": "trend"})
-    assert spec.imputation == "random_walk"
-    assert trend.imputation == "trend" and trend.model_hash() != spec.model_hash()
+    walk = spec_from_dict({**spec.to_dict(), "imputation": "random_walk"})
+    assert spec.imputation == "trend"
+    assert walk.imputation == "random_walk" and walk.model_hash() != spec.model_hash()
 
 
 @pytest.mark.parametrize(

@@ -975,7 +975,7 @@ def _series_rowdot(coef, const: np.ndarray, s_i: np.ndarray):
 
 
 def _covariates_with_imputation(
-    md: ModelData, imputation: str = "random_walk"
+    md: ModelData, imputation: str = "trend"
 ) -> tuple[np.ndarray, ImputedCells | None]:
     """Return the (n, K) covariates: a constant matrix and the cells imputed in the model.
 

@@ -31,7 +31,7 @@ INITIAL_CONDITIONS = ("wooldridge", "naive")
 SLOPE_POOLING = ("partial", "unpooled")
 LAGS = ("observed", "latent")
 MISSING = ("impute", "complete_case")
-IMPUTATIONS = ("random_walk", "trend")
+IMPUTATIONS = ("trend", "random_walk")
 SCALES = ("panel", "sector")
 TIME_FORMS = ("constant", "linear", "rw", "hsgp")
 CENTERING = ("auto", "centered", "noncentered")
@@ -179,12 +179,12 @@ class HierarchicalSpec:
         Hilbert-space approximate Gaussian process (HSGP) over years.
     missing : {"impute", "complete_case"}
         Impute missing covariates inside the model, or drop rows with any missing term.
-    imputation : {"random_walk", "trend"}
+    imputation : {"trend", "random_walk"}
         The imputation model per covariate and country (sector-country for trade
-        columns): a driftless Gaussian random walk over years, which bridges a gap on
-        the straight line between its observed neighbours and holds a series' ends
-        flat; or a linear trend per country plus iid noise, which extrapolates that
-        trend into unobserved years.
+        columns): a linear trend per country plus iid noise, which extrapolates that
+        trend into unobserved years; or a driftless Gaussian random walk over years,
+        which bridges a gap on the straight line between its observed neighbours and
+        holds a series' ends flat.
     scale : {"panel", "sector"}
         Standardisation of the trade columns (host covariates always use the panel's
         mean and sd): one panel-wide scale per column, or each sector's own (motives
@@ -215,7 +215,7 @@ class HierarchicalSpec:
         default_factory=lambda: {"wage": "linear", "imunit": "linear"}
     )
     missing: Literal["impute", "complete_case"] = "impute"
-    imputation: Literal["random_walk", "trend"] = "random_walk"
+    imputation: Literal["trend", "random_walk"] = "trend"
     scale: Literal["panel", "sector"] = "panel"
     centering: Mapping[str, str] = field(
         default_factory=lambda: {"country": "noncentered", "unit": "auto", "slopes": "noncentered"}
