@@ -167,6 +167,20 @@ def test_selectable_samplers_run_end_to_end_and_reproduce_with_a_seed(sampler):
     np.testing.assert_array_equal(rho.values, again.idata["posterior"]["rho"].values)
 
 
+@pytest.mark.parametrize("sampler", ["nutpie", "pymc"])
+def test_max_treedepth_caps_the_leapfrog_steps(sampler):
+    pytest.importorskip(sampler)
+    spec = HierarchicalSpec(terms=("gdp", "wage"), time_varying={})
+    # depth 2: at most 3 leapfrog steps a draw, far below what this posterior asks for
+    spec = spec.with_sampler(
+        sampler=sampler, draws=30, tune=30, chains=1, cores=1, seed=3, max_treedepth=2
+    )
+    with pytest.warns(ConvergenceWarning):
+        res = fit(spec, _panel(), progress=False, predictive=False, log_likelihood=False)
+    # uncapped (depth 10), the same fit takes up to 63 (PyMC) or 255 (nutpie) steps
+    assert int(res.idata["sample_stats"]["n_steps"].max()) == 3
+
+
 def test_log_prior_is_on_the_log_likelihood_draws_and_follows_the_predicate():
     slopes = _mocked_fit(predictive=False, log_prior=lambda name: name.startswith("beta"))
     totals = _mocked_fit(predictive=False, log_prior=True)

@@ -79,6 +79,7 @@ def test_round_trip_and_hash():
         ({"centering": {"country": "half"}}, "centering.country"),
         ({"centering": {"region": "auto"}}, "centering level"),
         ({"sampler": {"draws": 0}}, "sampler.draws"),
+        ({"sampler": {"max_treedepth": 0}}, "sampler.max_treedepth"),
         ({"sampler": {"sampler": "stan"}}, "sampler.sampler"),
         ({"sampler": {"target_accept": 1.2}}, "target_accept"),
         ({"sampler": {"seed": -1}}, "seed"),

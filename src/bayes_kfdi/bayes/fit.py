@@ -160,6 +160,7 @@ def sample_model(
             save_warmup=False,
             target_accept=cfg.target_accept,
             adaptation=cfg.adaptation,
+            maxdepth=cfg.max_treedepth,
         )
         if model.deterministics:
             post = pm.compute_deterministics(
@@ -187,6 +188,10 @@ def sample_model(
             random_seed=cfg.seed,
             target_accept=cfg.target_accept,
             nuts_sampler=cfg.sampler,
+            # PyMC's NUTS and numpyro name the tree-depth limit differently
+            nuts={
+                "max_treedepth" if cfg.sampler == "pymc" else "max_tree_depth": cfg.max_treedepth
+            },
             progressbar=progress,
             compute_convergence_checks=False,
         )

@@ -104,7 +104,9 @@ class PriorConfig:
 
 @dataclass(frozen=True, slots=True)
 class SamplerConfig:
-    """How to sample: backend, draws, tuning steps, chains, seed, target acceptance and
+    """How to sample: backend, draws, tuning steps, chains, seed, target acceptance, the
+    largest NUTS tree depth (``max_treedepth``: at most ``2**max_treedepth - 1``
+    leapfrog steps per draw; 10 is the usual default of Stan, PyMC and nutpie) and
     (nutpie only) the mass-matrix adaptation, ``"diag"`` or ``"low_rank"``."""
 
     sampler: Literal["nutpie", "pymc", "numpyro"] = "nutpie"
@@ -115,11 +117,12 @@ class SamplerConfig:
     seed: int = 20260101
     target_accept: float = 0.9
     adaptation: Literal["diag", "low_rank"] = "diag"
+    max_treedepth: int = 10
 
     def __post_init__(self) -> None:
         _check_literal(self.sampler, SAMPLERS, "sampler.sampler")
         _check_literal(self.adaptation, ADAPTATIONS, "sampler.adaptation")
-        for name in ("draws", "tune", "chains", "cores"):
+        for name in ("draws", "tune", "chains", "cores", "max_treedepth"):
             _check_positive(getattr(self, name), f"sampler.{name}", integer=True)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise SpecificationError(
