@@ -47,8 +47,10 @@ from bayes_kfdi.bayes.spec import load_spec
 from bayes_kfdi.data import read_panel
 
 ROOT = Path(__file__).resolve().parents[1]
-#: pm.sample's own defaults (draws, tuning, chains, target acceptance).
-PYMC_DEFAULTS = {"draws": 1000, "tune": 1000, "chains": 4, "target_accept": 0.8}
+#: pm.sample's own defaults (draws, tuning, chains, target acceptance, tree depth).
+PYMC_DEFAULTS = {
+    "draws": 1000, "tune": 1000, "chains": 4, "target_accept": 0.8, "max_treedepth": 10
+}
 
 
 def run(label, spec, panel, *, standardize=True):
@@ -60,7 +62,7 @@ def run(label, spec, panel, *, standardize=True):
         idata, timings = sample_model(model, spec, progress=False)
     wall = time.perf_counter() - t0
     run_str = (f"{spec.sampler.chains}x({spec.sampler.tune}+{spec.sampler.draws}) "
-               f"ta {spec.sampler.target_accept}")
+               f"ta {spec.sampler.target_accept} d{spec.sampler.max_treedepth}")
     return _row(label, md.n_rows, run_str, wall, timings, idata)
 
 
