@@ -28,7 +28,10 @@ as its floor-coded twin (same seed), and the same estimates (checked: identical)
 then such a fit is reused rather than repeated (``bayes_data_key``).
 ``results/monte_carlo_10x2_2f23174.csv`` holds a 10 + 10 panel run of commit 2f23174
 (2026-11-29, 947 s on an otherwise idle machine but for a 3-minute test run), whose
-default imputed missing covariates by a random walk (now ``models/impute_rw.toml``). Copy
+default imputed missing covariates by a random walk (now ``models/impute_rw.toml``).
+``results/monte_carlo_10x2_e2eb932.csv`` (815 s) and ``results/monte_carlo_10x2_e46efe2.csv``
+(stopped after 5 + 5 panels) hold runs of sampler settings that were tried and not
+kept: 250 tuning steps with ``max_treedepth = 8``, and depth 8 alone. Copy
 a file and pass the copy as --out with the
 matching --n to reprint its tables without refitting.
 

@@ -265,16 +265,22 @@ def test_within_slopes_recover_a_known_common_trend():
     np.testing.assert_allclose(slopes[:, 0], [1.5, -0.5], atol=1e-10)
 
 
+def _impute_observed_at_random_point(df, imputation, seed):
+    """ModelData, a random point and the observed cells' log-density there."""
+    spec = HierarchicalSpec(terms=("gdp", "rd"), time_varying={}, imputation=imputation)
+    md = prepare_data(spec, df)
+    model = build_model(spec, md)
+    rng = np.random.default_rng(seed)
+    point = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in model.initial_point().items()}
+    got = model.compile_logp(vars=[model["impute_observed"]], jacobian=False)(point)
+    return md, point, got
+
+
 def test_imputation_density_equals_one_normal_per_observed_cell():
     df = _panel()
     df.loc[df.index[::5], "rd"] = np.nan
     df.loc[df.index[::7], "gdp"] = np.nan
-    spec = HierarchicalSpec(terms=("gdp", "rd"), time_varying={}, imputation="trend")
-    md = prepare_data(spec, df)
-    model = build_model(spec, md)
-    rng = np.random.default_rng(3)
-    point = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in model.initial_point().items()}
-    got = model.compile_logp(vars=[model["impute_observed"]], jacobian=False)(point)
+    md, point, got = _impute_observed_at_random_point(df, "trend", seed=3)
     level, trend = point["impute_level"], point["impute_trend"]
     sigma = np.exp(point["impute_sigma_log__"])
     expected, offset = 0.0, 0
@@ -418,12 +424,7 @@ def test_random_walk_gaps_are_the_walks_conditional_given_observed_cells():
 def test_random_walk_imputation_density_is_the_observed_steps():
     df = _panel()
     df.loc[df.index[::5], "rd"] = np.nan
-    spec = HierarchicalSpec(terms=("gdp", "rd"), time_varying={}, imputation="random_walk")
-    md = prepare_data(spec, df)
-    model = build_model(spec, md)
-    rng = np.random.default_rng(4)
-    point = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in model.initial_point().items()}
-    got = model.compile_logp(vars=[model["impute_observed"]], jacobian=False)(point)
+    md, point, got = _impute_observed_at_random_point(df, "random_walk", seed=4)
     (blk,) = md.impute
     sigma = float(np.exp(point["impute_sigma_log__"])[0])
     years = md.reference_year + blk.tt * 10.0

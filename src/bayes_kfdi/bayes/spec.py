@@ -104,10 +104,13 @@ class PriorConfig:
 
 @dataclass(frozen=True, slots=True)
 class SamplerConfig:
-    """How to sample: backend, draws, tuning steps, chains, seed, target acceptance, the
-    largest NUTS tree depth (``max_treedepth``: at most ``2**max_treedepth - 1``
-    leapfrog steps per draw; 10 is the usual default of Stan, PyMC and nutpie) and
-    (nutpie only) the mass-matrix adaptation, ``"diag"`` or ``"low_rank"``."""
+    """How to sample.
+
+    Backend, draws, tuning steps, chains, seed, target acceptance, the largest NUTS tree
+    depth (``max_treedepth``: at most ``2**max_treedepth - 1`` leapfrog steps per draw;
+    10 is the usual default of Stan, PyMC and nutpie) and (nutpie only) the mass-matrix
+    adaptation, ``"diag"`` or ``"low_rank"``.
+    """
 
     sampler: Literal["nutpie", "pymc", "numpyro"] = "nutpie"
     draws: int = 500
