@@ -174,6 +174,14 @@ def fit_cmd(
     sampler: Annotated[
         str | None, typer.Option("--sampler", help="nutpie (default), pymc or numpyro.")
     ] = None,
+    target_accept: Annotated[
+        float | None,
+        typer.Option(
+            "--target-accept",
+            help="NUTS target acceptance in [0.5, 1); raise it (e.g. 0.95) against "
+            "divergent transitions, at the cost of more steps per draw.",
+        ),
+    ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit with code 3 if the fit did not converge.")
     ] = False,
@@ -187,7 +195,8 @@ def fit_cmd(
     from bayes_kfdi.data import parse_mapping, read_panel
 
     model_spec = load_spec(spec).with_sampler(
-        draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler
+        draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler,
+        target_accept=target_accept,
     )
     panel = read_panel(data, mapping=parse_mapping(mapping or []))
     sha = hashlib.sha256(Path(data).read_bytes()).hexdigest()
