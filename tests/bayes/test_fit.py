@@ -12,6 +12,7 @@ from pymc.testing import mock_sample
 
 from bayes_kfdi.bayes.compare import compare_fits
 from bayes_kfdi.bayes.fit import MODEL_TYPE, fit, load_fit, write_fit
+from bayes_kfdi.bayes.model import build_model
 from bayes_kfdi.bayes.spec import HierarchicalSpec
 from bayes_kfdi.bayes.summary import SUMMARY_COLUMNS
 from bayes_kfdi.constants import FDI_FLOOR
@@ -165,6 +166,60 @@ def test_selectable_samplers_run_end_to_end_and_reproduce_with_a_seed(sampler):
     assert np.isfinite(rho.values).all()
     assert "fdi" in first.idata["log_likelihood"]
     np.testing.assert_array_equal(rho.values, again.idata["posterior"]["rho"].values)
+
+
+#: Vectorised and per-draw evaluation run the same numpy operations in another order.
+DETERMINISTICS_ATOL = 1e-10
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"imputation": "random_walk"},
+        {"time_varying": {"wage": "rw"}},
+        {"time_varying": {"wage": "hsgp"}},
+        {"likelihood": "hurdle"},
+        {"lag": "latent"},
+        {"slopes": "unpooled", "initial_conditions": "naive"},
+    ],
+    ids=["default", "impute_rw", "rw", "hsgp", "hurdle", "latent", "unpooled_naive"],
+)
+def test_deterministics_evaluated_at_once_equal_the_per_draw_ones(changes, monkeypatch):
+    from bayes_kfdi.bayes.fit import add_deterministics
+
+    df = _panel(seed=2)
+    df.loc[df.index[::6], "gdp"] = np.nan
+    spec = HierarchicalSpec(**{"time_varying": {"wage": "linear"}, **changes})
+    model = build_model(spec, df)
+    # 2 chains x 12 draws of the free variables at random points of the sampler's space
+    rvs = model.free_RVs
+    to_rvs = model.compile_fn(model.replace_rvs_by_values(rvs), inputs=model.value_vars,
+                              on_unused_input="ignore", point_fn=False)
+    rng = np.random.default_rng(4)
+    ip = model.initial_point()
+    draws = [
+        to_rvs(*[ip[v.name] + rng.normal(0, 0.3, np.shape(ip[v.name]))
+                 for v in model.value_vars])
+        for _ in range(24)
+    ]
+    post = xr.Dataset({
+        rv.name: (("chain", "draw", *[f"{rv.name}_d{i}" for i in range(rv.ndim)]),
+                  np.stack([d[j] for d in draws]).reshape(2, 12, *np.shape(draws[0][j])))
+        for j, rv in enumerate(rvs)
+    })
+    ref = pm.compute_deterministics(post.copy(), model=model, extend_dataset=True,
+                                    progressbar=False)
+    # the vectorised path must be the one taken: the per-draw fallback now fails
+    monkeypatch.setattr(pm, "compute_deterministics", None)
+    got = add_deterministics(post, model)
+    assert set(got.data_vars) == set(ref.data_vars)
+    for name in ref.data_vars:
+        assert got[name].dims == ref[name].dims, name
+        for d in got[name].dims:
+            np.testing.assert_array_equal(got[name][d].values, ref[name][d].values)
+        np.testing.assert_allclose(got[name].values, ref[name].values, rtol=0,
+                                   atol=DETERMINISTICS_ATOL, err_msg=name)
 
 
 @pytest.mark.parametrize("sampler", ["nutpie", "pymc"])
