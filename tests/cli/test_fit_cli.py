@@ -29,11 +29,11 @@ def test_target_accept_option_reaches_the_sampler(tmp_path, monkeypatch):
 
     monkeypatch.setattr(importlib.import_module("bayes_kfdi.bayes.fit"), "fit", fake_fit)
     args = ["fit", "--data", str(DATA), "--spec", str(SPEC), "--out", str(tmp_path / "o")]
-    res = CliRunner().invoke(app, [*args, "--target-accept", "0.95"])
+    res = CliRunner().invoke(app, [*args, "--target-accept", "0.97"])
     assert isinstance(res.exception, _Stop), res.output
-    assert seen["spec"].sampler.target_accept == 0.95
+    assert seen["spec"].sampler.target_accept == 0.97
     res = CliRunner().invoke(app, args)
-    assert seen["spec"].sampler.target_accept == 0.9  # the spec's own value
+    assert seen["spec"].sampler.target_accept == 0.95  # the spec's own value
 
 
 def test_bad_target_accept_is_one_line_exit_2_and_writes_nothing(tmp_path, monkeypatch, capsys):
@@ -73,7 +73,7 @@ def _advice(diag) -> str:
 
 def test_advice_names_the_remedy_of_each_failed_check():
     div = _advice(_diag(n_divergent=1, problems=("1 divergent transitions",)))
-    assert "--target-accept 0.95" in div and "--draws" not in div
+    assert "--target-accept" in div and "--draws" not in div
     rhat = _advice(_diag(max_rhat=1.012, problems=("max R-hat 1.012 > 1.01 (trend_mu)",)))
     assert "--draws/--tune" in rhat and "target" not in rhat
     both = _advice(_diag(n_divergent=2, min_ess_bulk=300.0, problems=(

@@ -171,11 +171,11 @@ def _remedy(diag: Diagnostics) -> str:
     target acceptance (smaller steps) or another centring. R-hat and ESS short of their
     bounds point at too few draws. On simulated Korea-shaped panels, two fits with one
     divergent transition each at target_accept 0.9 had none at 0.95 (about 50% more
-    leapfrog steps per draw).
+    leapfrog steps per draw), which became the default.
     """
     fixes = []
     if diag.n_divergent > 0:
-        fixes.append("raise target_accept (--target-accept 0.95) or change the centring")
+        fixes.append("raise target_accept (e.g. --target-accept 0.98) or change the centring")
     if any(p.startswith(("max R-hat", "min ESS")) for p in diag.problems):
         fixes.append("run longer (--draws/--tune)")
     if not fixes:
