@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_kfdi.bayes.fit import fit
+from bayes_kfdi.bayes.model import prepare_data
 from bayes_kfdi.bayes.spec import load_spec
 from bayes_kfdi.data.simulate import simulate_korea
 from bayes_kfdi.exceptions import DataError
@@ -114,18 +115,20 @@ def gmm_rows(frame: pd.DataFrame, truth: dict, cmds: dict[str, str]) -> list[dic
 
 
 def bayes_data_key(frame: pd.DataFrame, spec, seed: int) -> tuple[int, str]:
-    """What the Bayesian fit sees: the seed and a hash of the panel after clipping.
+    """What the Bayesian fit sees: the seed and a hash of the model's prepared data.
 
-    The censored and hurdle likelihoods read an outcome below the floor as floor-coded
-    and ``prepare_data`` clips it there, so a panel without the floor and its
-    floor-coded twin (same seed) are the same data to those models; the fit is then
-    reused rather than repeated (it would give the same numbers, same seed).
+    ``prepare_data`` clips outcomes below the floor under the censored and hurdle
+    likelihoods, so a panel without the floor and its floor-coded twin (same seed) give
+    such a model the same data; the fit is then reused rather than repeated (it would
+    give the same numbers, same seed).
     """
-    f = frame.copy()
-    if spec.likelihood != "normal":
-        f["fdi"] = f["fdi"].clip(lower=spec.floor)
-    digest = hashlib.sha256(pd.util.hash_pandas_object(f, index=False).to_numpy()).hexdigest()
-    return seed, digest
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        md = prepare_data(spec, frame)
+    digest = hashlib.sha256()
+    for arr in (md.y, md.ylag, md.y0, md.X, md.all_y):
+        digest.update(np.ascontiguousarray(arr).tobytes())
+    return seed, digest.hexdigest()
 
 
 def bayes_rows(frame: pd.DataFrame, truth: dict, spec, seed: int) -> list[dict]:

@@ -214,20 +214,19 @@ def add_deterministics(post: xr.Dataset, model: pm.Model) -> xr.Dataset:
     dets = list(model.deterministics)
     rvs = list(model.free_RVs)
     n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
+    batched = [tensor(dtype=rv.dtype, shape=(None, *rv.type.shape)) for rv in rvs]
     try:
-        batched = [tensor(dtype=rv.dtype, shape=(None, *rv.type.shape)) for rv in rvs]
         outs = vectorize_graph(dets, replace=dict(zip(rvs, batched, strict=True)))
         fn = function(batched, outs, mode=EVAL_COMPILE["mode"], on_unused_input="ignore")
-        args = [
-            post[rv.name].values.reshape(n_chain * n_draw, *post[rv.name].shape[2:])
-            for rv in rvs
-        ]
-        values = fn(*args)
-    except Exception:  # noqa: BLE001 - any op without a batched form: evaluate per draw
+    except Exception:  # noqa: BLE001 - an op without a batched form: evaluate per draw
         return pm.compute_deterministics(
             post.copy(), model=model, extend_dataset=True, progressbar=False,
             compile_kwargs=EVAL_COMPILE,
         )
+    values = fn(*[
+        post[rv.name].values.reshape(n_chain * n_draw, *post[rv.name].shape[2:])
+        for rv in rvs
+    ])
     out = post.copy()
     for det, val in zip(dets, values, strict=True):
         val = np.asarray(val)

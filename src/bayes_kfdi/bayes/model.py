@@ -1148,8 +1148,6 @@ def _random_walk_gaps(
     order = np.lexsort((years, cell_grp))
     bounds = np.flatnonzero(np.diff(cell_grp[order])) + 1
     for cells in np.split(order, bounds):
-        if cells.size == 0:
-            continue
         j = int(cell_term[cells[0]])
         t = years[cells].astype(float)
         x = vals[cells]
