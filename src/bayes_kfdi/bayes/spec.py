@@ -37,9 +37,11 @@ TIME_FORMS = ("constant", "linear", "rw", "hsgp")
 CENTERING = ("auto", "centered", "noncentered")
 CENTERING_LEVELS = ("country", "unit", "slopes", "rho")
 SAMPLERS = ("nutpie", "pymc", "numpyro")
-#: nutpie mass-matrix adaptation: diagonal, or low-rank-modified diagonal (nutpie's
-#: "low_rank", which also adapts to the strongest posterior correlations). nutpie only.
-ADAPTATIONS = ("diag", "low_rank")
+#: nutpie mass-matrix adaptation: diagonal from the draws' and gradients' variances
+#: (nutpie's "diag"), diagonal from the draws' variances alone (nutpie's "draw_diag",
+#: as Stan and PyMC adapt), or low-rank-modified diagonal (nutpie's "low_rank", which
+#: also adapts to the strongest posterior correlations). nutpie only.
+ADAPTATIONS = ("diag", "draw_diag", "low_rank")
 
 
 def _check_literal(value: object, allowed: tuple[str, ...], name: str) -> None:
@@ -109,7 +111,7 @@ class SamplerConfig:
     Backend, draws, tuning steps, chains, seed, target acceptance, the largest NUTS tree
     depth (``max_treedepth``: at most ``2**max_treedepth - 1`` leapfrog steps per draw;
     10 is the usual default of Stan, PyMC and nutpie) and (nutpie only) the mass-matrix
-    adaptation, ``"diag"`` or ``"low_rank"``.
+    adaptation, ``"diag"``, ``"draw_diag"`` or ``"low_rank"`` (see ``ADAPTATIONS``).
     """
 
     sampler: Literal["nutpie", "pymc", "numpyro"] = "nutpie"
@@ -119,7 +121,7 @@ class SamplerConfig:
     cores: int = 2
     seed: int = 20260101
     target_accept: float = 0.9
-    adaptation: Literal["diag", "low_rank"] = "diag"
+    adaptation: Literal["diag", "draw_diag", "low_rank"] = "diag"
     max_treedepth: int = 10
 
     def __post_init__(self) -> None:
