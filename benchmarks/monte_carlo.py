@@ -33,7 +33,10 @@ default imputed missing covariates by a random walk (now ``models/impute_rw.toml
 (stopped after 5 + 5 panels) hold runs of sampler settings that were tried and not
 kept: 250 tuning steps with ``max_treedepth = 8``, and depth 8 alone.
 ``results/monte_carlo_10x2_ta095_54ce314.csv`` (1,140 s) holds the run at
-``target_accept = 0.95`` that made it the default: 10 of 10 fits passed every check. Copy
+``target_accept = 0.95`` that made it the default: 10 of 10 fits passed every check.
+``results/monte_carlo_7x2_drawdiag090_d03d168.csv`` (stopped after 7 + 7 panels, 2026-11-30)
+holds nutpie's ``adaptation = "draw_diag"`` at ``target_accept = 0.9`` with 1000 draws,
+not kept: 2 of 7 fits passed every check. Copy
 a file and pass the copy as --out with the
 matching --n to reprint its tables without refitting.
 

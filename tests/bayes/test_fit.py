@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from functools import partial
 
 import numpy as np
@@ -234,6 +235,27 @@ def test_max_treedepth_caps_the_leapfrog_steps(sampler):
         res = fit(spec, _panel(), progress=False, predictive=False, log_likelihood=False)
     # uncapped (depth 10), the same fit takes up to 63 (PyMC) or 255 (nutpie) steps
     assert int(res.idata["sample_stats"]["n_steps"].max()) == 3
+
+
+@pytest.mark.parametrize("adaptation", ["diag", "draw_diag", "low_rank"])
+def test_mass_matrix_adaptation_reaches_nutpie(monkeypatch, adaptation):
+    nutpie = pytest.importorskip("nutpie")
+    seen = {}
+    real = nutpie.sample
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(nutpie, "sample", spy)
+    spec = HierarchicalSpec(terms=("gdp",), time_varying={}).with_sampler(
+        draws=20, tune=20, chains=1, cores=1, seed=3, adaptation=adaptation
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = fit(spec, _panel(), progress=False, predictive=False, log_likelihood=False)
+    assert seen["adaptation"] == adaptation
+    assert res.idata["posterior"].sizes["draw"] == 20
 
 
 def test_log_prior_is_on_the_log_likelihood_draws_and_follows_the_predicate():

@@ -84,6 +84,7 @@ def test_round_trip_and_hash():
         ({"centering": {"region": "auto"}}, "centering level"),
         ({"sampler": {"draws": 0}}, "sampler.draws"),
         ({"sampler": {"max_treedepth": 0}}, "sampler.max_treedepth"),
+        ({"sampler": {"adaptation": "flow"}}, r"sampler.adaptation = 'flow'"),
         ({"sampler": {"sampler": "stan"}}, "sampler.sampler"),
         ({"sampler": {"target_accept": 1.2}}, "target_accept"),
         ({"sampler": {"seed": -1}}, "seed"),
