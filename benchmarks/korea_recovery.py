@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from monte_carlo import Z90, paper_commands, truth_at
 
 from bayes_kfdi.gmm import xtabond2
@@ -55,7 +54,8 @@ def main() -> None:
                 print(f"GMM failed for {s}: {exc}")
                 gp, gse = pd.Series(dtype=float), pd.Series(dtype=float)
         bs = b[b["series"] == s]
-        gerr = [gp[t] - truth_at(truth, s, t, truth["reference_year"]) for t in bs["term"] if t in gp]
+        ref_year = truth["reference_year"]
+        gerr = [gp[t] - truth_at(truth, s, t, ref_year) for t in bs["term"] if t in gp]
         gcov = [
             abs(gp[t] - truth_at(truth, s, t, truth["reference_year"])) <= Z90 * gse[t]
             for t in bs["term"] if t in gp

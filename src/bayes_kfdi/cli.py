@@ -97,7 +97,9 @@ def data_describe(data: DataOpt, mapping: MapOpt = None) -> None:
 
 @app.command("simulate")
 def simulate(
-    out: Annotated[Path, typer.Option("--out", help="Output CSV; the truth goes to <stem>.truth.json.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Output CSV; the truth goes to <stem>.truth.json.")
+    ],
     seed: Annotated[
         int | None, typer.Option("--seed", help="RNG seed; default: the shipped panel's seed.")
     ] = None,
@@ -121,7 +123,8 @@ def gmm(
     ] = None,
     time: Annotated[str | None, typer.Option("--time", help="Integer period column.")] = None,
     cmd: Annotated[
-        str | None, typer.Option("--cmd", help='xtabond2 command, e.g. "xtabond2 n L.n w, gmm(L.n)".')
+        str | None,
+        typer.Option("--cmd", help='xtabond2 command, e.g. "xtabond2 n L.n w, gmm(L.n)".'),
     ] = None,
     spec: Annotated[
         Path | None, typer.Option("--spec", help="TOML model spec (instead of --cmd).")
@@ -164,8 +167,12 @@ def paper(
 @app.command("fit")
 def fit_cmd(
     data: DataOpt,
-    spec: Annotated[Path, typer.Option("--spec", help="Model spec TOML, e.g. models/hierarchical.toml.")],
-    out: Annotated[Path, typer.Option("--out", help="Output directory (posterior.nc, summary.csv).")],
+    spec: Annotated[
+        Path, typer.Option("--spec", help="Model spec TOML, e.g. models/hierarchical.toml.")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Output directory (posterior.nc, summary.csv).")
+    ],
     mapping: MapOpt = None,
     draws: Annotated[int | None, typer.Option("--draws", help="Draws per chain.")] = None,
     tune: Annotated[int | None, typer.Option("--tune", help="Tuning steps per chain.")] = None,
@@ -295,7 +302,7 @@ def reproduce_cmd(
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Sampler seed.")] = None,
 ) -> None:
-    """Main job: data check, GMM, Bayesian fit, comparison, HTML + Markdown report."""
+    """Run the main job: data check, GMM, Bayesian fit, comparison, HTML + Markdown report."""
     from bayes_kfdi.report.pipeline import reproduce
 
     res = reproduce(data, out, quick=quick, overwrite=overwrite, spec=spec, seed=seed,

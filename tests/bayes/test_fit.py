@@ -31,7 +31,9 @@ def _panel(seed=0):
             for t in range(2000, 2008):
                 gdp, wage = rng.normal(10, 1), rng.normal(9, 0.5)
                 y = max(FDI_FLOOR, 0.5 * y + 0.3 * (gdp - 10) + rng.normal(1, 1))
-                rows.append({"series": s, "country": c, "year": t, "fdi": y, "gdp": gdp, "wage": wage})
+                rows.append(
+                    {"series": s, "country": c, "year": t, "fdi": y, "gdp": gdp, "wage": wage}
+                )
     return pd.DataFrame(rows)
 
 
@@ -59,7 +61,9 @@ def mock_fit():
 def test_fit_pipeline_outputs_and_provenance(mock_fit, tmp_path):
     res = mock_fit
     idata = res.idata
-    for grp in ("posterior", "sample_stats", "log_likelihood", "posterior_predictive", "observed_data"):
+    for grp in (
+        "posterior", "sample_stats", "log_likelihood", "posterior_predictive", "observed_data"
+    ):
         assert grp in idata.children
     assert idata.attrs["model_type"] == MODEL_TYPE
     assert idata.attrs["spec_hash"] == res.spec.model_hash()

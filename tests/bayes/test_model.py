@@ -55,7 +55,9 @@ def test_log_ndtr_matches_scipy_in_both_tails():
     # down to the documented clip at z = -37 (erfc still a normal double there)
     z = np.linspace(-37, 8, 500)
     got = pt.as_tensor_variable(z)
-    np.testing.assert_allclose(log_ndtr(got).eval(), stats.norm.logcdf(z), rtol=LOGCDF_RTOL, atol=LOGCDF_ATOL)
+    np.testing.assert_allclose(
+        log_ndtr(got).eval(), stats.norm.logcdf(z), rtol=LOGCDF_RTOL, atol=LOGCDF_ATOL
+    )
 
 
 def test_log_ndtr_below_clip_is_finite_with_zero_gradient():
@@ -72,7 +74,8 @@ def test_censored_logp_matches_pm_censored():
     mu = np.array([-3.0, 2.0, 1.0, 2.5, 4.0])
     sigma = np.array([0.5, 1.5, 1.0, 2.0, 0.7])
     ours = censored_logp(pt.as_tensor_variable(y), mu, sigma, FDI_FLOOR).eval()
-    ref = pm.logp(pm.Censored.dist(pm.Normal.dist(mu, sigma), lower=FDI_FLOOR, upper=None), y).eval()
+    dist = pm.Censored.dist(pm.Normal.dist(mu, sigma), lower=FDI_FLOOR, upper=None)
+    ref = pm.logp(dist, y).eval()
     np.testing.assert_allclose(ours, ref, atol=CENSORED_ATOL)
 
 
@@ -98,7 +101,8 @@ def test_split_censored_logp_matches_switch_form_with_gradient():
 
 def test_hurdle_density_integrates_to_one():
     mu, sigma, logit_p = 1.7, 0.9, 0.4
-    mass = np.exp(hurdle_logp(pt.as_tensor_variable(FDI_FLOOR), mu, sigma, logit_p, FDI_FLOOR).eval())
+    at_floor = pt.as_tensor_variable(FDI_FLOOR)
+    mass = np.exp(hurdle_logp(at_floor, mu, sigma, logit_p, FDI_FLOOR).eval())
     val = pt.dscalar("v")
     f = pm.pytensorf.compile([val], pt.exp(hurdle_logp(val, mu, sigma, logit_p, FDI_FLOOR)))
     cont, _ = integrate.quad(lambda v: float(f(v)), FDI_FLOOR + 1e-5, 40)
@@ -169,7 +173,8 @@ def test_nesting_of_motives_and_plain_pooling_for_other_names():
     md = prepare_data(HierarchicalSpec(terms=("gdp",), time_varying={}), df)
     assert md.parent[md.series.index("electronics_market")] == md.series.index("electronics")
     assert md.parent[md.series.index("steel")] == -1
-    md2 = prepare_data(HierarchicalSpec(terms=("gdp",), time_varying={}), _panel(series=("KOR", "JPN")))
+    spec = HierarchicalSpec(terms=("gdp",), time_varying={})
+    md2 = prepare_data(spec, _panel(series=("KOR", "JPN")))
     assert (md2.parent == -1).all()
 
 

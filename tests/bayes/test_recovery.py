@@ -75,7 +75,8 @@ def _slopes(res, truth) -> pd.DataFrame:
 
 def _rho_bias(res, truth) -> float:
     r = res.summary.query("parameter == 'rho'")
-    return float(np.mean([m - truth["rho"][s] for s, m in zip(r["series"], r["mean"], strict=True)]))
+    errors = [m - truth["rho"][s] for s, m in zip(r["series"], r["mean"], strict=True)]
+    return float(np.mean(errors))
 
 
 def test_slope_coverage_across_scenarios_and_seeds():
@@ -130,7 +131,14 @@ def test_small_simulation_based_calibration():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with build_model(spec.with_sampler(seed=rep), md_rep):
-                tr = pm.sample(draws=n_draws, tune=300, chains=1, random_seed=rep, progressbar=False, compute_convergence_checks=False)
+                tr = pm.sample(
+                    draws=n_draws,
+                    tune=300,
+                    chains=1,
+                    random_seed=rep,
+                    progressbar=False,
+                    compute_convergence_checks=False,
+                )
         ranks.append(int((tr["posterior"]["rho_mu"].values.ravel() < true_rho).sum()))
     ranks = np.array(ranks)
     print("\nSBC ranks of rho_mu:", ranks)

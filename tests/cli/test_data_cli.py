@@ -50,7 +50,9 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize(("name", "extra", "needle"), CORPUS, ids=[c[0] + str(c[1]) for c in CORPUS])
+@pytest.mark.parametrize(
+    ("name", "extra", "needle"), CORPUS, ids=[c[0] + str(c[1]) for c in CORPUS]
+)
 def test_bad_input_exits_2_with_one_line(name: str, extra: list[str], needle: str) -> None:
     res = _run("data", "validate", "--data", str(BAD / name), *extra)
     assert res.returncode == 2, res.stderr

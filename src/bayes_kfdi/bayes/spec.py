@@ -142,16 +142,16 @@ class SamplerConfig:
 
 @dataclass(frozen=True, slots=True)
 class HierarchicalSpec:
-    """A hierarchical dynamic panel model of log FDI.
+    r"""A hierarchical dynamic panel model of log FDI.
 
     The model for unit ``i = (series s, country c)`` in year ``t`` with an observed
     outcome in ``t - 1`` is
 
     .. math::
 
-        y^*_{it} = \\alpha_s + u_c + v_{sc} + \\rho_s y_{i,t-1}
-                   + \\sum_k \\beta_{sk}(t) x_{itk} + \\varepsilon_{it},
-        \\qquad \\varepsilon_{it} \\sim N(0, \\sigma_s^2)
+        y^*_{it} = \alpha_s + u_c + v_{sc} + \rho_s y_{i,t-1}
+                   + \sum_k \beta_{sk}(t) x_{itk} + \varepsilon_{it},
+        \qquad \varepsilon_{it} \sim N(0, \sigma_s^2)
 
     with ``y = max(y*, floor)`` under the censored likelihood. Under Wooldridge (2005)
     initial conditions the unit effect also depends on the unit's first observed outcome

@@ -142,7 +142,10 @@ def build_independent(spec: HierarchicalSpec, md: ModelData) -> pm.Model:
         else:
             pm.CustomDist(
                 "fdi", eta, sig_i, float(spec.floor),
-                logp=censored_logp_for(md.y, spec.floor), random=censored_random, observed=md.y, dims="obs",
+                logp=censored_logp_for(md.y, spec.floor),
+                random=censored_random,
+                observed=md.y,
+                dims="obs",
             )
     model.md = md  # type: ignore[attr-defined]
     return model
