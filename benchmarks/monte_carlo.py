@@ -34,6 +34,11 @@ default imputed missing covariates by a random walk (now ``models/impute_rw.toml
 kept: 250 tuning steps with ``max_treedepth = 8``, and depth 8 alone.
 ``results/monte_carlo_10x2_ta095_54ce314.csv`` (1,140 s) holds the run at
 ``target_accept = 0.95`` that made it the default: 10 of 10 fits passed every check.
+``results/monte_carlo_20x2_ta095_5f221ce.csv`` extends it to 20 + 20 panels (seeds
+1012-1021 added at commit 5f221ce, same model and sampler, 2026-11-30, 1,334 s for the
+ten new panels): 20 of 20 distinct fits passed every check (max R-hat 1.005-1.008, min
+ESS 521-1451, no divergences); slope RMSE 4.320 (0.614x GMM with the floor, 0.123x
+without), rho RMSE 0.091 (0.302x and 0.452x).
 ``results/monte_carlo_7x2_drawdiag090_d03d168.csv`` (stopped after 7 + 7 panels, 2026-11-30)
 holds nutpie's ``adaptation = "draw_diag"`` at ``target_accept = 0.9`` with 1000 draws,
 not kept: 2 of 7 fits passed every check. Copy
