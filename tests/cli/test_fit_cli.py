@@ -6,9 +6,11 @@ import importlib
 import warnings
 from pathlib import Path
 
+import numpy as np
+import xarray as xr
 from typer.testing import CliRunner
 
-from bayes_kfdi.bayes.diagnostics import Diagnostics, warn_if_not_converged
+from bayes_kfdi.bayes.diagnostics import Diagnostics, diagnose, warn_if_not_converged
 from bayes_kfdi.cli import app, main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,6 +71,27 @@ def _advice(diag) -> str:
         warn_if_not_converged(diag)
     (w,) = caught
     return str(w.message).split("Do not use these estimates; ")[1]
+
+
+def _fit_tree(chain_shift: float, n_divergent: int):
+    """A 4 x 500 fit whose chains sit ``chain_shift`` apart, with some divergences."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 500)) + chain_shift * np.arange(4)[:, None]
+    div = np.zeros((4, 500), bool)
+    div.ravel()[:n_divergent] = True
+    return xr.DataTree.from_dict({
+        "posterior": xr.Dataset({"a": (("chain", "draw"), x)}),
+        "sample_stats": xr.Dataset({"diverging": (("chain", "draw"), div)}),
+    })
+
+
+def test_advice_follows_the_checks_that_diagnose_failed():
+    # the problems as diagnose words them, not as this test would
+    rhat = _advice(diagnose(_fit_tree(1.0, 0)))
+    # the R-hat remedy itself, not the catch-all for checks it cannot place
+    assert "--draws/--tune" in rhat and "target" not in rhat and "centring" not in rhat
+    div = _advice(diagnose(_fit_tree(0.0, 3)))
+    assert "--target-accept" in div and "--draws" not in div
 
 
 def test_advice_names_the_remedy_of_each_failed_check():

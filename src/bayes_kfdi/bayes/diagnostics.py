@@ -17,6 +17,10 @@ __all__ = ["Diagnostics", "diagnose", "warn_if_not_converged", "ppc_table", "BFM
 
 #: E-BFMI below 0.3 signals poor exploration of the energy distribution (Betancourt 2016).
 BFMI_MIN = 0.3
+#: Opening words of the R-hat and ESS entries of ``Diagnostics.problems``; ``_remedy``
+#: reads them to tell a too-short run from divergent transitions.
+RHAT_PROBLEM = "max R-hat"
+ESS_PROBLEM = "min ESS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,11 +132,11 @@ def diagnose(
     n_draws = int(post.sizes["chain"] * post.sizes["draw"])
     problems = []
     if not max_rhat <= rhat_max:
-        problems.append(f"max R-hat {max_rhat:.3f} > {rhat_max} ({worst_rhat})")
+        problems.append(f"{RHAT_PROBLEM} {max_rhat:.3f} > {rhat_max} ({worst_rhat})")
     if not min_bulk >= ess_min:
-        problems.append(f"min ESS bulk {min_bulk:.0f} < {ess_min} ({worst_ess})")
+        problems.append(f"{ESS_PROBLEM} bulk {min_bulk:.0f} < {ess_min} ({worst_ess})")
     if not min_tail >= ess_min:
-        problems.append(f"min ESS tail {min_tail:.0f} < {ess_min}")
+        problems.append(f"{ESS_PROBLEM} tail {min_tail:.0f} < {ess_min}")
     if n_div > 0:
         problems.append(f"{n_div} divergent transitions")
     if np.isfinite(min_bfmi) and min_bfmi < BFMI_MIN:
@@ -176,7 +180,7 @@ def _remedy(diag: Diagnostics) -> str:
     fixes = []
     if diag.n_divergent > 0:
         fixes.append("raise target_accept (e.g. --target-accept 0.98) or change the centring")
-    if any(p.startswith(("max R-hat", "min ESS")) for p in diag.problems):
+    if any(p.startswith((RHAT_PROBLEM, ESS_PROBLEM)) for p in diag.problems):
         fixes.append("run longer (--draws/--tune)")
     if not fixes:
         fixes.append("run longer (--draws/--tune) or change the centring in the spec")
