@@ -45,6 +45,10 @@ from bayes_kfdi.bayes.fit import sample_model
 from bayes_kfdi.bayes.model import build_model, prepare_data
 from bayes_kfdi.bayes.spec import load_spec
 from bayes_kfdi.data import read_panel
+from bayes_kfdi.resources import data_dir, models_dir
+
+MODELS_DIR = models_dir()
+DATA_DIR = data_dir()
 
 ROOT = Path(__file__).resolve().parents[1]
 #: pm.sample's own defaults (draws, tuning, chains, target acceptance, tree depth).
@@ -111,8 +115,8 @@ def run_handwritten(spec, panel, override):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=str(ROOT / "data" / "korea_semisynthetic.csv"))
-    ap.add_argument("--spec", default=str(ROOT / "models" / "hierarchical.toml"))
+    ap.add_argument("--data", default=str(DATA_DIR / "korea_semisynthetic.csv"))
+    ap.add_argument("--spec", default=str(MODELS_DIR / "hierarchical.toml"))
     ap.add_argument("--draws", type=int, default=None)
     ap.add_argument("--tune", type=int, default=None)
     ap.add_argument("--chains", type=int, default=None)

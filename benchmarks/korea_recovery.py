@@ -22,6 +22,9 @@ import pandas as pd
 from monte_carlo import Z90, paper_commands, truth_at
 
 from bayes_kfdi.gmm import xtabond2
+from bayes_kfdi.resources import data_dir
+
+DATA_DIR = data_dir()
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("fit_dir")
-    ap.add_argument("--data", default=str(ROOT / "data" / "korea_semisynthetic.csv"))
+    ap.add_argument("--data", default=str(DATA_DIR / "korea_semisynthetic.csv"))
     args = ap.parse_args()
     data = Path(args.data)
     truth = json.loads(data.with_suffix(".truth.json").read_text())

@@ -71,6 +71,9 @@ from bayes_kfdi.bayes.spec import load_spec
 from bayes_kfdi.data.simulate import simulate_korea
 from bayes_kfdi.exceptions import DataError
 from bayes_kfdi.gmm import xtabond2
+from bayes_kfdi.resources import models_dir
+
+MODELS_DIR = models_dir()
 
 ROOT = Path(__file__).resolve().parents[1]
 Z90 = 1.6448536269514722
@@ -81,7 +84,7 @@ MAX_SKIPPED_SEEDS = 20
 
 def paper_commands() -> dict[str, str]:
     out = {}
-    for f in sorted((ROOT / "models" / "paper").glob("*.toml")):
+    for f in sorted((MODELS_DIR / "paper").glob("*.toml")):
         d = tomllib.loads(f.read_text())
         if d.get("variant") == "baseline":
             out[d["series"]] = d["command"]
@@ -172,7 +175,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--seed0", type=int, default=1000)
-    ap.add_argument("--spec", default=str(ROOT / "models" / "hierarchical.toml"))
+    ap.add_argument("--spec", default=str(MODELS_DIR / "hierarchical.toml"))
     ap.add_argument("--draws", type=int, default=None)
     ap.add_argument("--tune", type=int, default=None)
     ap.add_argument("--chains", type=int, default=None)

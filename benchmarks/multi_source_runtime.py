@@ -22,6 +22,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from bayes_kfdi.resources import data_dir, models_dir
+
+MODELS_DIR = models_dir()
+DATA_DIR = data_dir()
+
 REPO = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 600.0
 
@@ -34,8 +39,8 @@ def main() -> int:
     args = ap.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="ms_bench_")) / "report"
     cmd = [str(REPO / ".venv" / "bin" / "bayes-kfdi"), "reproduce",
-           "--data", str(REPO / "data" / "ofdi_real.csv"),
-           "--spec", str(REPO / "models" / "multi_source.toml"),
+           "--data", str(DATA_DIR / "ofdi_real.csv"),
+           "--spec", str(MODELS_DIR / "multi_source.toml"),
            "--out", str(out), "--overwrite"]
     if args.quick:
         cmd.append("--quick")

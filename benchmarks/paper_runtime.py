@@ -17,13 +17,17 @@ import tempfile
 import time
 from pathlib import Path
 
+from bayes_kfdi.resources import data_dir
+
+DATA_DIR = data_dir()
+
 TARGET_SECONDS = 30.0
 REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--data", default=str(REPO / "data" / "korea_semisynthetic.csv"))
+    ap.add_argument("--data", default=str(DATA_DIR / "korea_semisynthetic.csv"))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-robustness", action="store_true")
     args = ap.parse_args()

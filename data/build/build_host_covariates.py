@@ -20,6 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bayes_kfdi.resources import data_dir
+
+DATA_DIR = data_dir()  # the package's shipped data folder
+
 ROOT = Path(__file__).resolve().parents[2]
 RAW = ROOT / "data" / "raw"
 YEARS = range(1988, 2015)
@@ -104,7 +108,7 @@ def build_covariates(hosts: list[str] | tuple[str, ...] | None = None) -> pd.Dat
 def main() -> None:
     """Write data/host_covariates.csv for the 33 Korean hosts."""
     cov = build_covariates(HOSTS_33)
-    cov.to_csv(ROOT / "data" / "host_covariates.csv", index=False, float_format="%.10g")
+    cov.to_csv(DATA_DIR / "host_covariates.csv", index=False, float_format="%.10g")
     n = len(cov)
     print(f"host_covariates.csv: {n} rows; non-missing:")
     print(cov.notna().sum().to_string())

@@ -28,7 +28,11 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_host_covariates import RAW, ROOT, build_covariates  # noqa: E402
+from build_host_covariates import RAW, build_covariates  # noqa: E402
+
+from bayes_kfdi.resources import data_dir
+
+DATA_DIR = data_dir()  # the package's shipped data folder
 
 FLOOR_KUSD = 3.0
 YEAR_MIN, YEAR_MAX = 1988, 2012
@@ -123,7 +127,7 @@ def build() -> pd.DataFrame:
 def main() -> None:
     """Write data/ofdi_real.csv."""
     out = build()
-    out.to_csv(ROOT / "data" / "ofdi_real.csv", index=False)
+    out.to_csv(DATA_DIR / "ofdi_real.csv", index=False)
     print(
         f"ofdi_real.csv: {len(out)} rows, {out['series'].nunique()} sources, "
         f"{out['country'].nunique()} hosts, floor share {out['floor_coded'].mean():.3f}"

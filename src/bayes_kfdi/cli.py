@@ -38,6 +38,18 @@ MapOpt = Annotated[
 ]
 
 
+def _data(path: Path | None) -> Path | None:
+    from bayes_kfdi.resources import resolve_data
+
+    return None if path is None else resolve_data(path)
+
+
+def _spec(path: Path | None) -> Path | None:
+    from bayes_kfdi.resources import resolve_spec
+
+    return None if path is None else resolve_spec(path)
+
+
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
@@ -64,7 +76,7 @@ def data_validate(data: DataOpt, mapping: MapOpt = None) -> None:
     """Check a panel file against the canonical schema and report its shape."""
     from bayes_kfdi.data import parse_mapping, read_panel
 
-    panel = read_panel(data, mapping=parse_mapping(mapping or []))
+    panel = read_panel(_data(data), mapping=parse_mapping(mapping or []))
     bal = panel.balance()
     console.print(
         f"[green]valid[/green] {data}: {panel.nobs} rows, {len(bal)} units, "
@@ -79,7 +91,7 @@ def data_describe(data: DataOpt, mapping: MapOpt = None) -> None:
     from bayes_kfdi.data import parse_mapping, read_panel
     from bayes_kfdi.data.paper import compare_table4, format_table4_comparison, is_paper_shaped
 
-    panel = read_panel(data, mapping=parse_mapping(mapping or []))
+    panel = read_panel(_data(data), mapping=parse_mapping(mapping or []))
     if is_paper_shaped(panel):
         table = compare_table4(panel)
         console.print(
@@ -158,7 +170,7 @@ def paper(
     """Reproduce the paper's Tables 2 and 3, trend interactions and robustness checks."""
     from bayes_kfdi.paper import reproduce
 
-    res = reproduce(data, out, robustness=not no_robustness)
+    res = reproduce(_data(data), out, robustness=not no_robustness)
     for name, er in res.run.runs.items():
         if er.error:
             err_console.print(f"warning: {name}: {er.error}", markup=False)
@@ -168,7 +180,7 @@ def paper(
 def fit_cmd(
     data: DataOpt,
     spec: Annotated[
-        Path, typer.Option("--spec", help="Model spec TOML, e.g. models/hierarchical.toml.")
+        Path, typer.Option("--spec", help="Model spec TOML or bundled name, e.g. hierarchical.")
     ],
     out: Annotated[
         Path, typer.Option("--out", help="Output directory (posterior.nc, summary.csv).")
@@ -201,11 +213,12 @@ def fit_cmd(
     from bayes_kfdi.bayes.spec import load_spec
     from bayes_kfdi.data import parse_mapping, read_panel
 
+    spec = _spec(spec)
     model_spec = load_spec(spec).with_sampler(
         draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler,
         target_accept=target_accept,
     )
-    panel = read_panel(data, mapping=parse_mapping(mapping or []))
+    panel = read_panel(_data(data), mapping=parse_mapping(mapping or []))
     sha = hashlib.sha256(Path(data).read_bytes()).hexdigest()
     from bayes_kfdi.multisource.spec import is_multisource_spec, load_multisource_spec
 
@@ -283,10 +296,10 @@ def compare_cmd(
 def reproduce_cmd(
     data: Annotated[
         Path | None,
-        typer.Option("--data", help="Panel file; default: data/korea_semisynthetic.csv."),
+        typer.Option("--data", help="Panel file or bundled name; default: korea_semisynthetic."),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Report directory; default: reports/example.")
+        Path | None, typer.Option("--out", help="Report directory; default: reports/latest.")
     ] = None,
     quick: Annotated[bool, typer.Option("--quick", help="Smoke run: short chains.")] = False,
     overwrite: Annotated[
@@ -294,7 +307,7 @@ def reproduce_cmd(
     ] = False,
     spec: Annotated[
         Path | None,
-        typer.Option("--spec", help="Bayesian model spec; default: models/hierarchical.toml."),
+        typer.Option("--spec", help="Bayesian model spec or bundled name; default: hierarchical."),
     ] = None,
     hypotheses: Annotated[
         Path | None,
@@ -305,7 +318,7 @@ def reproduce_cmd(
     """Run the main job: data check, GMM, Bayesian fit, comparison, HTML + Markdown report."""
     from bayes_kfdi.report.pipeline import reproduce
 
-    res = reproduce(data, out, quick=quick, overwrite=overwrite, spec=spec, seed=seed,
+    res = reproduce(_data(data), out, quick=quick, overwrite=overwrite, spec=_spec(spec), seed=seed,
                     hypotheses=hypotheses, console=err_console)
     for step in res.steps:
         console.print(f"{step.name}: {step.status} ({step.seconds:.1f} s)", markup=False)

@@ -9,6 +9,10 @@ from bayes_kfdi.bayes.model import build_model
 from bayes_kfdi.bayes.spec import HierarchicalSpec, load_spec, spec_from_dict
 from bayes_kfdi.data import read_panel
 from bayes_kfdi.exceptions import SpecificationError
+from bayes_kfdi.resources import data_dir, models_dir
+
+MODELS_DIR = models_dir()
+DATA_DIR = data_dir()
 
 ROOT = Path(__file__).resolve().parents[2]
 MY_SPECS = (
@@ -27,8 +31,8 @@ MY_SPECS = (
 
 @pytest.mark.parametrize("name", MY_SPECS)
 def test_shipped_specs_load_and_differ_from_default_in_one_option(name):
-    spec = load_spec(ROOT / "models" / f"{name}.toml")
-    default = load_spec(ROOT / "models" / "hierarchical.toml")
+    spec = load_spec(MODELS_DIR / f"{name}.toml")
+    default = load_spec(MODELS_DIR / "hierarchical.toml")
     assert spec.name == name
     a, b = spec.to_dict(), default.to_dict()
     # centring is a parameterisation, not part of the model: normal.toml non-centres
@@ -40,7 +44,7 @@ def test_shipped_specs_load_and_differ_from_default_in_one_option(name):
 
 
 def test_default_toml_matches_documented_default():
-    spec = load_spec(ROOT / "models" / "hierarchical.toml")
+    spec = load_spec(MODELS_DIR / "hierarchical.toml")
     assert spec.likelihood == "censored"
     assert spec.initial_conditions == "wooldridge"
     assert spec.slopes == "partial"
@@ -110,6 +114,6 @@ def test_load_spec_errors(tmp_path):
 
 @pytest.mark.parametrize("name", MY_SPECS)
 def test_every_shipped_spec_builds_on_the_default_panel(name):
-    spec = load_spec(ROOT / "models" / f"{name}.toml")
-    model = build_model(spec, read_panel(ROOT / "data" / "korea_semisynthetic.csv"))
+    spec = load_spec(MODELS_DIR / f"{name}.toml")
+    model = build_model(spec, read_panel(DATA_DIR / "korea_semisynthetic.csv"))
     assert np.isfinite(model.compile_logp()(model.initial_point()))

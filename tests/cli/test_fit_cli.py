@@ -12,10 +12,14 @@ from typer.testing import CliRunner
 
 from bayes_kfdi.bayes.diagnostics import Diagnostics, diagnose, warn_if_not_converged
 from bayes_kfdi.cli import app, main
+from bayes_kfdi.resources import data_dir, models_dir
+
+MODELS_DIR = models_dir()
+DATA_DIR = data_dir()
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = REPO / "data" / "korea_semisynthetic.csv"
-SPEC = REPO / "models" / "hierarchical.toml"
+DATA = DATA_DIR / "korea_semisynthetic.csv"
+SPEC = MODELS_DIR / "hierarchical.toml"
 
 
 class _Stop(Exception):

@@ -21,6 +21,9 @@ from bayes_kfdi.data.simulate import (
     write_simulated,
 )
 from bayes_kfdi.exceptions import DataError, SpecificationError
+from bayes_kfdi.resources import models_dir
+
+MODELS_DIR = models_dir()
 
 #: Floor-share band we call plausible: the paper's means sit just above the floor
 #: (EFFDI mean 1.31 vs floor 1.10), so most flows are at the floor, but not all.
@@ -252,11 +255,10 @@ GMM_RECOVERY_MIN_SHARE = 0.8
 def test_gmm_recovers_slopes_on_latent_panel(korea_latent):
     import tomllib
     import warnings
-    from pathlib import Path
 
     from bayes_kfdi.gmm.model import xtabond2
 
-    specs = sorted((Path(__file__).resolve().parents[2] / "models" / "paper").glob("*.toml"))
+    specs = sorted((MODELS_DIR / "paper").glob("*.toml"))
     specs = [p for p in specs if not p.stem.endswith("_trend")]
     assert len(specs) == 6
     t = korea_latent.truth

@@ -12,9 +12,12 @@ import pytest
 from bayes_kfdi.exceptions import SpecificationError
 from bayes_kfdi.gmm import InapplicableTest, SystemGMM, TestStatistic, load_gmm_spec, xtabond2
 from bayes_kfdi.gmm.spec import spec_to_command
+from bayes_kfdi.resources import models_dir
+
+MODELS_DIR = models_dir()
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted((ROOT / "models" / "gmm_examples").glob("*.toml"))
+EXAMPLES = sorted((MODELS_DIR / "gmm_examples").glob("*.toml"))
 SCHEMA_KEYS = ["command", "coef", "se", "vce", "nobs", "n_groups", "n_instruments", "ar",
                "sargan", "hansen", "diff_hansen"]
 SYS = "xtabond2 n L(1/2).n w k, gmm(n, lag(2 4)) gmm(w, lag(1 3)) iv(k) twostep robust"
@@ -112,7 +115,7 @@ def test_cli_spec_writes_json_atomically(abdata, tmp_path, monkeypatch, capsys) 
     out = tmp_path / "sub" / "res.json"
     monkeypatch.setattr(sys, "argv", [
         "bayes-kfdi", "gmm", "--data", str(ROOT / "tests" / "reference" / "abdata.csv"),
-        "--spec", str(ROOT / "models" / "gmm_examples" / "abdata_system_twostep.toml"),
+        "--spec", str(MODELS_DIR / "gmm_examples" / "abdata_system_twostep.toml"),
         "--json", str(out)])
     cli.main()
     printed = capsys.readouterr().out

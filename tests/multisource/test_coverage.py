@@ -17,6 +17,9 @@ import pytest
 
 from bayes_kfdi.bayes.fit import fit
 from bayes_kfdi.multisource import load_multisource_spec, simulate_multi_source, slope_table
+from bayes_kfdi.resources import models_dir
+
+MODELS_DIR = models_dir()
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = (11, 12, 13, 14, 15)
@@ -26,7 +29,7 @@ COVERAGE_LO, COVERAGE_HI = 0.85, 0.95
 
 @pytest.mark.slow
 def test_pooled_model_interval_coverage_on_simulated_multi_source_panels():
-    ms = load_multisource_spec(REPO / "models" / "multi_source.toml")
+    ms = load_multisource_spec(MODELS_DIR / "multi_source.toml")
     hits = []
     for seed in SEEDS:
         sim = simulate_multi_source(seed=seed, n_sources=8, n_hosts=20, n_years=12)

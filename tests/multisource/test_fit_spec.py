@@ -20,10 +20,14 @@ from bayes_kfdi.data.readers import read_panel
 from bayes_kfdi.exceptions import SpecificationError
 from bayes_kfdi.multisource.pipeline import fit_input
 from bayes_kfdi.multisource.spec import load_multisource_spec
+from bayes_kfdi.resources import data_dir, models_dir
+
+MODELS_DIR = models_dir()
+DATA_DIR = data_dir()
 
 REPO = Path(__file__).resolve().parents[2]
-SPEC = REPO / "models" / "multi_source.toml"
-DATA = REPO / "data" / "ofdi_real.csv"
+SPEC = MODELS_DIR / "multi_source.toml"
+DATA = DATA_DIR / "ofdi_real.csv"
 
 
 class _Stop(Exception):

@@ -10,10 +10,14 @@ from typer.testing import CliRunner
 from bayes_kfdi.cli import app
 from bayes_kfdi.exceptions import DataError, OutputExistsError, SpecificationError
 from bayes_kfdi.report.pipeline import reproduce
+from bayes_kfdi.resources import data_dir, models_dir
+
+MODELS_DIR = models_dir()
+DATA_DIR = data_dir()
 
 REPO = Path(__file__).resolve().parents[2]
-SPEC = REPO / "models" / "multi_source.toml"
-DATA = REPO / "data" / "ofdi_real.csv"
+SPEC = MODELS_DIR / "multi_source.toml"
+DATA = DATA_DIR / "ofdi_real.csv"
 
 
 def test_existing_output_is_refused_before_fitting(tmp_path):

@@ -24,9 +24,12 @@ from bayes_kfdi.multisource import (
     simulate_multi_source,
 )
 from bayes_kfdi.multisource.spec import spec_from_mapping
+from bayes_kfdi.resources import models_dir
+
+MODELS_DIR = models_dir()
 
 REPO = Path(__file__).resolve().parents[2]
-SPEC = REPO / "models" / "multi_source.toml"
+SPEC = MODELS_DIR / "multi_source.toml"
 #: Monte Carlo probabilities below are exact fractions of the constructed draws.
 PROB_TOL = 1e-12
 
@@ -86,7 +89,7 @@ def test_shipped_spec_loads_and_is_recognised():
     assert ms.selection.min_years_per_source == 5
     assert ms.model.terms == ("gdp", "gdppc")
     assert is_multisource_spec(SPEC)
-    assert not is_multisource_spec(REPO / "models" / "hierarchical.toml")
+    assert not is_multisource_spec(MODELS_DIR / "hierarchical.toml")
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,10 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from bayes_kfdi.resources import models_dir
+
+MODELS_DIR = models_dir()
+
 SERIES = [
     "textile",
     "steel",
@@ -171,7 +175,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def hypotheses_path() -> Path:
-    return Path(__file__).resolve().parents[2] / "models" / "hypotheses.toml"
+    return MODELS_DIR / "hypotheses.toml"
 
 
 @pytest.fixture(scope="session")

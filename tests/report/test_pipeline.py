@@ -22,10 +22,14 @@ from bayes_kfdi.exceptions import (
 )
 from bayes_kfdi.report import pipeline
 from bayes_kfdi.report.pipeline import default_paths, reproduce
+from bayes_kfdi.resources import data_dir, models_dir
+
+MODELS_DIR = models_dir()
+DATA_DIR = data_dir()
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = REPO / "data" / "korea_semisynthetic.csv"
-SPEC = REPO / "models" / "hierarchical.toml"
+DATA = DATA_DIR / "korea_semisynthetic.csv"
+SPEC = MODELS_DIR / "hierarchical.toml"
 
 
 FIT_KWARGS: dict = {}

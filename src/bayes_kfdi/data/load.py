@@ -1,10 +1,4 @@
-"""Loaders for the data files shipped in the repository's top-level ``data/`` folder.
-
-The files live in ``<repo>/data`` and are found relative to this package
-(``src/bayes_kfdi/data/load.py`` -> ``<repo>/data``), so an editable install and a clean
-clone both work. A wheel installed elsewhere does not carry them: :func:`data_dir` then
-raises a :class:`~bayes_kfdi.exceptions.DataError` that says so.
-"""
+"""Loaders for the data sets shipped inside the package (``bayes_kfdi/resources/data``)."""
 
 from __future__ import annotations
 
@@ -14,6 +8,7 @@ from typing import Literal
 import pandas as pd
 
 from bayes_kfdi.exceptions import DataError
+from bayes_kfdi.resources import data_dir as _shipped_data_dir
 
 DatasetName = Literal["korea_semisynthetic", "ofdi_real", "host_covariates"]
 
@@ -24,7 +19,7 @@ DATASETS: dict[str, str] = {
     "host_covariates": "host_covariates.csv",
 }
 
-_REPO_DATA = Path(__file__).resolve().parents[3] / "data"
+_REPO_DATA = _shipped_data_dir()
 
 
 def data_dir() -> Path:
@@ -38,8 +33,7 @@ def data_dir() -> Path:
     if not (_REPO_DATA / "PROVENANCE.md").is_file():
         raise DataError(
             f"shipped data folder not found: expected {_REPO_DATA}/PROVENANCE.md. "
-            "The data files ship with the repository, not the wheel; install the package "
-            "editable from a clone (pip install -e .) or read the CSV files directly."
+            "The data files ship inside the package; reinstall it (pip install bayes-kfdi)."
         )
     return _REPO_DATA
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from bayes_kfdi.constants import PAPER_SERIES, SERIES, YEAR
 from bayes_kfdi.exceptions import DataError, SpecificationError
+from bayes_kfdi.resources import models_dir as _shipped_models_dir
 
 __all__ = [
     "TREND_SUFFIX",
@@ -36,7 +37,7 @@ _VARIANTS: tuple[str, ...] = ("baseline", "trend")
 _REQUIRED_KEYS: tuple[str, ...] = ("name", "table", "series", "column", "command")
 #: Suffix of a trend-interaction column: ``wage_trend = wage * (year - reference_year)``.
 TREND_SUFFIX = "_trend"
-_REPO_MODELS = Path(__file__).resolve().parents[3] / "models" / "paper"
+_REPO_MODELS = _shipped_models_dir() / "paper"
 
 
 def models_dir() -> Path:
@@ -49,8 +50,8 @@ def models_dir() -> Path:
     """
     if not _REPO_MODELS.is_dir():
         raise SpecificationError(
-            f"paper equation folder not found: expected {_REPO_MODELS}. The specs ship with "
-            "the repository; install editable from a clone (pip install -e .)."
+            f"paper equation folder not found: expected {_REPO_MODELS}. The specs ship "
+            "inside the package; reinstall it."
         )
     return _REPO_MODELS
 

@@ -61,6 +61,7 @@ from bayes_kfdi.report.inputs import (
     load_run,
 )
 from bayes_kfdi.report.tables import FLOOR_TOL, claims_table
+from bayes_kfdi.resources import data_dir, models_dir
 
 __all__ = [
     "ReproduceResult",
@@ -71,7 +72,6 @@ __all__ = [
     "RUN_DIR",
 ]
 
-_REPO = Path(__file__).resolve().parents[3]
 RUN_DIR = "run"
 #: Folder (beside ``run/``) for the paper-layout GMM tables of ``bayes-kfdi paper``.
 PAPER_DIR = "paper"
@@ -83,10 +83,10 @@ QUICK_SAMPLER: dict[str, int] = {"draws": 100, "tune": 100, "chains": 2}
 def default_paths() -> dict[str, Path]:
     """Repository defaults: embedded data, Bayesian spec, hypotheses and output dir."""
     return {
-        "data": _REPO / "data" / "korea_semisynthetic.csv",
-        "spec": _REPO / "models" / "hierarchical.toml",
-        "hypotheses": _REPO / "models" / "hypotheses.toml",
-        "out": _REPO / "reports" / "example",
+        "data": data_dir() / "korea_semisynthetic.csv",
+        "spec": models_dir() / "hierarchical.toml",
+        "hypotheses": models_dir() / "hypotheses.toml",
+        "out": Path("reports") / "latest",
     }
 
 
@@ -246,7 +246,7 @@ def gmm_coefficients(results: dict[str, dict[str, Any]]) -> pd.DataFrame:
 def _shown(path: Path) -> str:
     """Path as shown in reports: relative to the repository or working dir when inside."""
     p = path.resolve()
-    for base in (_REPO, Path.cwd().resolve()):
+    for base in (data_dir().parent.resolve(), Path.cwd().resolve()):
         try:
             return p.relative_to(base).as_posix()
         except ValueError:
