@@ -58,19 +58,20 @@ import argparse
 import copy
 import hashlib
 import time
-import tomllib
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pymc as pm
 
 from bayes_kfdi.bayes.fit import fit
-from bayes_kfdi.bayes.model import prepare_data
+from bayes_kfdi.bayes.model import build_model, prepare_data
 from bayes_kfdi.bayes.spec import load_spec
 from bayes_kfdi.data.simulate import simulate_korea
 from bayes_kfdi.exceptions import DataError
 from bayes_kfdi.gmm import xtabond2
+from bayes_kfdi.paper.equations import equation_frame, load_equations
 from bayes_kfdi.resources import models_dir
 
 MODELS_DIR = models_dir()
@@ -82,47 +83,85 @@ Z90 = 1.6448536269514722
 MAX_SKIPPED_SEEDS = 20
 
 
-def paper_commands() -> dict[str, str]:
-    out = {}
-    for f in sorted((MODELS_DIR / "paper").glob("*.toml")):
-        d = tomllib.loads(f.read_text())
-        if d.get("variant") == "baseline":
-            out[d["series"]] = d["command"]
-    return out
+#: Trade responds to FDI at t-1 with this coefficient in the feedback scenario.
+FEEDBACK = 0.3
+#: A slope is "not identified" when its posterior sd exceeds this share of its prior sd.
+NOT_IDENTIFIED_SD_RATIO = 0.5
+#: Prior draws used to measure each slope's prior sd.
+PRIOR_DRAWS = 1000
+
+
+def covariate_sd(frame: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """Sd of each covariate within each series (the effect-per-sd scale)."""
+    covs = [c for c in ("gdp", "gdppc", "wage", "rd", "edu", "exports", "exunit", "imports",
+                        "imunit") if c in frame]
+    sd = frame.groupby("series")[covs].std(ddof=1)
+    return {(s, c): float(sd.loc[s, c]) for s in sd.index for c in covs}
 
 
 def truth_at(truth: dict, series: str, term: str, year: float) -> float:
     b = truth["beta"][series][term]
-    tr = truth.get("beta_trend", {}).get(series, {}).get(term, 0.0)
-    return float(b + tr * (year - truth["reference_year"]))
+    return float(b + truth_trend(truth, series, term) * (year - truth["reference_year"]))
 
 
-def gmm_rows(frame: pd.DataFrame, truth: dict, cmds: dict[str, str]) -> list[dict]:
+def truth_trend(truth: dict, series: str, term: str) -> float:
+    return float(truth.get("beta_trend", {}).get(series, {}).get(term, 0.0))
+
+
+def gmm_rows(frame: pd.DataFrame, truth: dict) -> list[dict]:
+    """Baseline equations give rho and the level slopes; trend variants the trend slopes."""
     rows = []
-    for s, cmd in cmds.items():
-        sub = frame[frame["series"] == s].drop(columns=["series"])
+    for eq in load_equations():
+        if eq.series not in set(frame["series"]):
+            continue
+        sub = equation_frame(frame, eq)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                res = xtabond2(sub, cmd, entity="country", time="year")
+                res = xtabond2(sub, eq.command, entity="country", time="year")
         except Exception as exc:  # a failed GMM fit is reported, not hidden
-            print(f"  GMM failed for {s}: {exc}")
+            print(f"  GMM failed for {eq.name}: {exc}")
             continue
+        s = eq.series
         for name, est in res.params.items():
             se = float(res.std_errors[name])
-            if name == "L.fdi":
+            if eq.variant == "baseline" and name == "L.fdi":
                 param, term, true = "rho", "lag", truth["rho"][s]
-            elif name in truth["beta"][s]:
+            elif eq.variant == "baseline" and name in truth["beta"][s]:
                 param, term = "beta", name
                 true = truth_at(truth, s, name, truth["reference_year"])
+            elif eq.variant == "trend" and name.endswith("_trend"):
+                param, term = "beta_trend", name[: -len("_trend")]
+                true = truth_trend(truth, s, term)
             else:
                 continue
             rows.append(
                 {"method": "gmm", "parameter": param, "series": s, "term": term,
                  "estimate": float(est), "q05": est - Z90 * se, "q95": est + Z90 * se,
-                 "truth": true}
+                 "sd": se, "truth": true}
             )
     return rows
+
+
+def prior_sds(frame: pd.DataFrame, spec, seed: int) -> dict[tuple[str, str, str], float]:
+    """Prior sd of every slope and trend slope, from prior draws of the fitted model."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = build_model(spec, frame)
+        names = [n for n in ("beta", "beta_trend") if n in model.named_vars]
+        with model:
+            prior = pm.sample_prior_predictive(draws=PRIOR_DRAWS, var_names=names,
+                                               random_seed=seed)
+    out = {}
+    grp = prior["prior"] if "prior" in prior.children else prior.prior
+    for n in names:
+        da = grp[n]
+        sd = da.std(dim=("chain", "draw"), ddof=1)
+        tdim = next(d for d in sd.dims if d != "series")
+        for s in sd["series"].values:
+            for t in sd[tdim].values:
+                out[(n, str(s), str(t))] = float(sd.sel({"series": s, tdim: t}))
+    return out
 
 
 def bayes_data_key(frame: pd.DataFrame, spec, seed: int) -> tuple[int, str]:
@@ -143,6 +182,7 @@ def bayes_data_key(frame: pd.DataFrame, spec, seed: int) -> tuple[int, str]:
 
 
 def bayes_rows(frame: pd.DataFrame, truth: dict, spec, seed: int) -> list[dict]:
+    psd = prior_sds(frame, spec, seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = fit(
@@ -161,19 +201,102 @@ def bayes_rows(frame: pd.DataFrame, truth: dict, spec, seed: int) -> list[dict]:
             true = truth["rho"][r.series]
         elif r.parameter == "beta":
             true = truth_at(truth, r.series, r.term, ref)
+        elif r.parameter == "beta_trend":
+            true = truth_trend(truth, r.series, r.term)
         else:
             continue
         rows.append(
             {"method": "bayes", "parameter": r.parameter, "series": r.series, "term": r.term,
-             "estimate": r.mean, "q05": r.q05, "q95": r.q95, "truth": true,
+             "estimate": r.mean, "q05": r.q05, "q95": r.q95, "sd": r.sd, "truth": true,
+             "prior_sd": psd.get((r.parameter, r.series, r.term), np.nan),
              "converged": bool(r.converged), **fit_diag}
         )
     return rows
 
 
+SCENARIOS = ("floor", "nofloor", "feedback")
+
+
+def simulate(scenario: str, seed: int):
+    kw = {"floor": scenario != "nofloor"}
+    if scenario == "feedback":
+        kw["feedback"] = FEEDBACK
+    return simulate_korea(seed, **kw)
+
+
+def run_panel(scenario: str, seed: int, spec, skip_bayes: bool,
+              bayes_done: dict) -> list[dict]:
+    sim = simulate(scenario, seed)
+    frame = sim.frame.drop(columns=["fdi_latent"], errors="ignore")
+    sds = covariate_sd(frame)
+    new = gmm_rows(frame, sim.truth)
+    if not skip_bayes:
+        key = bayes_data_key(frame, spec, seed)
+        if key not in bayes_done:
+            bayes_done[key] = bayes_rows(frame, sim.truth, spec, seed)
+        else:
+            print(f"{scenario} seed={seed}: the Bayesian model sees the same data as the "
+                  "floor-coded twin; its fit is reused", flush=True)
+        new += copy.deepcopy(bayes_done[key])
+    for r in new:
+        r["x_sd"] = sds.get((r["series"], r["term"]), np.nan)
+    return new
+
+
+def summarise(df: pd.DataFrame) -> None:
+    """Bias, RMSE (raw and per sd of the covariate) and 90% coverage by method."""
+    df = df.copy()
+    if "scenario" not in df:
+        df["scenario"] = np.where(df["floor"], "floor", "nofloor")
+    df["error"] = df["estimate"] - df["truth"]
+    df["error_sd"] = df["error"] * df["x_sd"].where(df["parameter"] != "rho", 1.0)
+    df["covered"] = (df["q05"] <= df["truth"]) & (df["truth"] <= df["q95"])
+    if "prior_sd" in df:
+        df["identified"] = ~(df["sd"] > NOT_IDENTIFIED_SD_RATIO * df["prior_sd"])
+    else:
+        df["identified"] = True
+
+    def rmse(e: pd.Series) -> float:
+        return float(np.sqrt(np.mean(e**2)))
+
+    table = (
+        df.groupby(["scenario", "parameter", "method"])
+        .agg(bias_sd=("error_sd", "mean"), rmse=("error", rmse), rmse_sd=("error_sd", rmse),
+             coverage90=("covered", "mean"), n=("error", "size"),
+             not_identified=("identified", lambda v: float(1 - v.mean())))
+        .reset_index()
+    )
+    print("All estimates (bias and rmse_sd on effect-per-sd units; rho on its own scale):")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    ident = df[(df["method"] == "bayes") & df["identified"]]
+    if len(ident):
+        t2 = (ident.groupby(["scenario", "parameter"])
+              .agg(coverage90=("covered", "mean"), rmse_sd=("error_sd", rmse),
+                   n=("error", "size")).reset_index())
+        print("\nBayes, identified estimates only (posterior sd <= "
+              f"{NOT_IDENTIFIED_SD_RATIO} x prior sd):")
+        print(t2.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if {"gmm", "bayes"} <= set(df["method"]):
+        wide = table.pivot_table(index=["scenario", "parameter"], columns="method",
+                                 values="rmse_sd")
+        wide["ratio_bayes_gmm"] = wide["bayes"] / wide["gmm"]
+        print("\nRMSE per sd, Bayes / GMM:")
+        print(wide.to_string(float_format=lambda v: f"{v:.3f}"))
+    if "converged" in df:
+        fits = df[df["method"] == "bayes"].groupby(["scenario", "rep"])
+        b = fits["converged"].all()
+        print(f"\nBayesian fits passing the convergence checks: {int(b.sum())} of {b.size}")
+    by_series = (df.groupby(["scenario", "parameter", "series", "method"])
+                 .agg(bias_sd=("error_sd", "mean"), rmse_sd=("error_sd", rmse),
+                      coverage90=("covered", "mean")).unstack("method"))
+    print("\nBy series:")
+    print(by_series.to_string(float_format=lambda v: f"{v:.3f}"))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=20)
+    ap.add_argument("--n", type=int, default=20, help="panels per scenario (floor, no floor)")
+    ap.add_argument("--n-feedback", type=int, default=0, help="feedback panels")
     ap.add_argument("--seed0", type=int, default=1000)
     ap.add_argument("--spec", default=str(MODELS_DIR / "hierarchical.toml"))
     ap.add_argument("--draws", type=int, default=None)
@@ -183,87 +306,47 @@ def main() -> None:
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     spec = load_spec(args.spec).with_sampler(draws=args.draws, tune=args.tune, chains=args.chains)
-    cmds = paper_commands()
     out = Path(args.out) if args.out else None
     done = pd.read_csv(out) if out is not None and out.exists() else pd.DataFrame()
     rows = done.to_dict("records")
     t_start = time.perf_counter()
-    # The two scenarios take turns panel by panel, so that a run stopped early (or
-    # resumed) leaves them with equal counts.
-    next_seed = {True: args.seed0, False: args.seed0}
+    counts = {"floor": args.n, "nofloor": args.n, "feedback": args.n_feedback}
+    next_seed = dict.fromkeys(SCENARIOS, args.seed0)
     bayes_done: dict[tuple[int, str], list[dict]] = {}
-    for i in range(args.n):
-        for floor in (True, False):
-            prior = done[(done["floor"] == floor) & (done["rep"] == i)] if len(done) else done
+    # Scenarios take turns panel by panel, so a run stopped early keeps equal counts.
+    for i in range(max(counts.values())):
+        for scenario in SCENARIOS:
+            if i >= counts[scenario]:
+                continue
+            prior = (done[(done["scenario"] == scenario) & (done["rep"] == i)]
+                     if len(done) else done)
             if len(prior):
-                next_seed[floor] = int(prior["seed"].iloc[0]) + 1
+                next_seed[scenario] = int(prior["seed"].iloc[0]) + 1
                 continue
             for _ in range(MAX_SKIPPED_SEEDS):
-                seed = next_seed[floor]
-                next_seed[floor] += 1
+                seed = next_seed[scenario]
+                next_seed[scenario] += 1
                 try:
-                    sim = simulate_korea(seed, floor=floor)
+                    new = run_panel(scenario, seed, spec, args.skip_bayes, bayes_done)
                     break
                 except DataError as exc:  # the simulator could not calibrate this seed
-                    print(f"floor={floor} seed={seed}: simulation skipped ({exc})", flush=True)
+                    print(f"{scenario} seed={seed}: skipped ({exc})", flush=True)
             else:
                 raise SystemExit(
                     f"{MAX_SKIPPED_SEEDS} seeds in a row could not be simulated; expected a "
                     "seed to calibrate every few tries; fix the error printed above"
                 )
-            frame = sim.frame.drop(columns=["fdi_latent"], errors="ignore")
-            new = gmm_rows(frame, sim.truth, cmds)
-            if not args.skip_bayes:
-                key = bayes_data_key(frame, spec, seed)
-                if key not in bayes_done:
-                    bayes_done[key] = bayes_rows(frame, sim.truth, spec, seed)
-                else:
-                    print(f"floor={floor} seed={seed}: the Bayesian model sees the same "
-                          "data as the floor-coded twin; its fit is reused", flush=True)
-                new += copy.deepcopy(bayes_done[key])
             for r in new:
-                r.update({"floor": floor, "rep": i, "seed": seed})
+                r.update({"scenario": scenario, "floor": scenario != "nofloor", "rep": i,
+                          "seed": seed})
             rows += new
             if out is not None:  # written after every panel, so a long run can resume
                 pd.DataFrame(rows).to_csv(out, index=False)
             ok = all(r["converged"] for r in new if r["method"] == "bayes")
             conv = "" if args.skip_bayes else f"Bayes converged: {ok}, "
-            print(
-                f"floor={floor} rep={i} seed={seed}: {len(new)} estimates, {conv}"
-                f"{time.perf_counter() - t_start:.0f} s so far", flush=True
-            )
-    df = pd.DataFrame(rows)
-    df["error"] = df["estimate"] - df["truth"]
-    df["covered"] = (df["q05"] <= df["truth"]) & (df["truth"] <= df["q95"])
-    table = (
-        df.groupby(["floor", "parameter", "method"])
-        .agg(bias=("error", "mean"), rmse=("error", lambda e: float(np.sqrt(np.mean(e**2)))),
-             median_abs=("error", lambda e: float(np.median(np.abs(e)))),
-             coverage90=("covered", "mean"), n=("error", "size"))
-        .reset_index()
-    )
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    if {"gmm", "bayes"} <= set(df["method"]):
-        wide = table.pivot_table(index=["floor", "parameter"], columns="method", values="rmse")
-        wide["ratio_bayes_gmm"] = wide["bayes"] / wide["gmm"]
-        mae = table.pivot_table(index=["floor", "parameter"], columns="method",
-                                values="median_abs")
-        wide["median_abs_ratio"] = mae["bayes"] / mae["gmm"]
-        print()
-        print(wide.to_string(float_format=lambda v: f"{v:.3f}"))
-    if "converged" in df:
-        b = df[df["method"] == "bayes"].groupby(["floor", "rep"])["converged"].all()
-        print(f"\nBayesian fits passing the convergence checks: {int(b.sum())} of {b.size}")
-        if "max_rhat" in df:
-            fits = df[df["method"] == "bayes"].groupby(["floor", "rep"]).first()
-            print(fits.groupby(level="floor")[["max_rhat", "min_ess_bulk", "divergences"]]
-                  .agg(["min", "median", "max"]).to_string(float_format=lambda v: f"{v:.3f}"))
-    per_series = (
-        df[df["floor"]].groupby(["series", "method"])["error"]
-        .agg(lambda e: float(np.sqrt(np.mean(e**2)))).unstack()
-    )
-    print("\nRMSE per series on the floor-coded panels:")
-    print(per_series.to_string(float_format=lambda v: f"{v:.3f}"))
+            print(f"{scenario} rep={i} seed={seed}: {len(new)} estimates, {conv}"
+                  f"{time.perf_counter() - t_start:.0f} s so far", flush=True)
+    summarise(pd.DataFrame(rows))
 
 
 if __name__ == "__main__":
