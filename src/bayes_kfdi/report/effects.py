@@ -57,7 +57,7 @@ class ObservedEffect:
 
 
 def censored_mean(mu: np.ndarray, sigma: np.ndarray, floor: float) -> np.ndarray:
-    """Expected value of ``max(y*, floor)`` for ``y* ~ N(mu, sigma^2)``."""
+    """Return the expected value of ``max(y*, floor)`` for ``y* ~ N(mu, sigma^2)``."""
     a = (floor - mu) / sigma
     return floor * stats.norm.cdf(a) + mu * stats.norm.sf(a) + sigma * stats.norm.pdf(a)
 
