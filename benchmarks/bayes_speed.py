@@ -2,7 +2,7 @@
 
 Runs, one after the other on the Korean semi-synthetic panel (or --data FILE):
 
-1. the default model (models/hierarchical.toml) sampled by nutpie, wall time counted
+1. the default model (the bundled ``hierarchical`` spec) sampled by nutpie, wall time counted
    from model build to the last draw, compilation included;
 2. the package baseline: this package's model code (same graph, same Tobit density)
    with every effect non-centred, unscaled covariates and PyMC's own NUTS
@@ -159,9 +159,7 @@ def main() -> None:
             ratio = rows[0]["min_ess_per_s"] / r["min_ess_per_s"]
             print(f"min-ESS/s ratio default / {r['model']}: {ratio:.1f}x")
             if not r["converged"]:
-                # A chain that has not mixed has an ESS that measures nothing; this run
-                # printed 248.8x for a baseline at R-hat 1.149, ESS 18, where the same
-                # baseline had ESS 815 (6.7x) on an earlier commit.
+                # A chain that has not mixed has an ESS that measures nothing.
                 print(
                     f"  not a measurement: the {r['model']} did not converge (max R-hat "
                     f"{r['max_rhat']:.3f}, min ESS {r['min_ess_bulk']:.0f}, "

@@ -2,12 +2,13 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/korea_recovery.py FIT_DIR [--data data/korea_semisynthetic.csv]
+    .venv/bin/python benchmarks/korea_recovery.py FIT_DIR [--data FILE]
 
 Reads FIT_DIR/summary.csv (written by ``bayes-kfdi fit``), the truth JSON next to the
-data file, fits the paper's baseline GMM equation per series (models/paper/*.toml) and
-prints, per series, the RMSE of the slopes and the error of rho under both methods, plus
-the Bayesian 90% coverage and the convergence flag.
+data file (default: the shipped ``korea_semisynthetic.csv``), fits the paper's baseline
+GMM equation per series (the bundled ``paper/*.toml`` specs) and prints, per series, the
+RMSE of the slopes and the error of rho under both methods, plus the Bayesian 90%
+coverage and the convergence flag.
 """
 
 from __future__ import annotations

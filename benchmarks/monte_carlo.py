@@ -1,48 +1,22 @@
 """Monte Carlo: the paper's system GMM against the default Bayesian model.
 
 Simulates Korea-shaped panels with ``bayes_kfdi.data.simulate.simulate_korea`` (with the
-floor and without it), fits the paper's GMM equation for each series (baseline commands
-in ``models/paper/<series>.toml``, run by ``bayes_kfdi.gmm.xtabond2`` on the one-series
-frame) and the default Bayesian model (``models/hierarchical.toml``, or --spec), and
+floor and without it), fits the paper's GMM equation for each series (the baseline commands of the
+bundled ``paper/<series>.toml`` specs, run by ``bayes_kfdi.gmm.xtabond2`` on the
+one-series frame) and the default Bayesian model (the bundled ``hierarchical.toml``, or
+--spec FILE), and
 prints bias, RMSE and 90% interval coverage of the slopes and rho under both methods.
 GMM intervals are estimate +/- 1.645 Windmeijer-corrected SE.
 
 Usage::
 
     .venv/bin/python benchmarks/monte_carlo.py --n 20 [--draws N --tune N --chains N]
-        [--spec models/hierarchical.toml] [--out mc.csv]
+        [--spec FILE.toml] [--out mc.csv]
 
 The Bayesian fits run at the spec's own sampler settings unless --draws/--tune/--chains
-are given. Measured on 2 cores at the default 4 x (300 + 1500) draws: 40 panels (20 per
-scenario) in 5,666 s, about 140 s per panel with the GMM fits.
-
-``results/monte_carlo_20x2_0f42e7f.csv`` holds that run (model of commit 0f42e7f, 2026-11-29;
-it predates the per-fit diagnostic columns). ``results/monte_carlo_10x2_fdd6ed3.csv``
-holds a 10 + 10 panel run of the model of commit fdd6ed3 (2026-11-29, per-slope centring
-and the within-unit lag; 20 fits in 2,921 s with other jobs at times sharing the cores),
-stopped after ten panels per scenario. ``results/monte_carlo_10x2_c5a4a93.csv`` holds a
-10 + 10 panel run of commit c5a4a93 (2026-11-29, 2,709 s, another fit sharing the cores
-for the first half), where outcomes below the default censored model's floor are
-clipped to it: each panel without the floor then gives the Bayesian model the same data
-as its floor-coded twin (same seed), and the same estimates (checked: identical); since
-then such a fit is reused rather than repeated (``bayes_data_key``).
-``results/monte_carlo_10x2_2f23174.csv`` holds a 10 + 10 panel run of commit 2f23174
-(2026-11-29, 947 s on an otherwise idle machine but for a 3-minute test run), whose
-default imputed missing covariates by a random walk (now ``models/impute_rw.toml``).
-``results/monte_carlo_10x2_e2eb932.csv`` (815 s) and ``results/monte_carlo_10x2_e46efe2.csv``
-(stopped after 5 + 5 panels) hold runs of sampler settings that were tried and not
-kept: 250 tuning steps with ``max_treedepth = 8``, and depth 8 alone.
-``results/monte_carlo_10x2_ta095_54ce314.csv`` (1,140 s) holds the run at
-``target_accept = 0.95`` that made it the default: 10 of 10 fits passed every check.
-``results/monte_carlo_20x2_ta095_5f221ce.csv`` extends it to 20 + 20 panels (seeds
-1012-1021 added at commit 5f221ce, same model and sampler, 2026-11-30, 1,334 s for the
-ten new panels): 20 of 20 distinct fits passed every check (max R-hat 1.005-1.008, min
-ESS 521-1451, no divergences); slope RMSE 4.320 (0.614x GMM with the floor, 0.123x
-without), rho RMSE 0.091 (0.302x and 0.452x).
-``results/monte_carlo_7x2_drawdiag090_d03d168.csv`` (stopped after 7 + 7 panels, 2026-11-30)
-holds nutpie's ``adaptation = "draw_diag"`` at ``target_accept = 0.9`` with 1000 draws,
-not kept: 2 of 7 fits passed every check. Copy
-a file and pass the copy as --out with the
+are given: at the default, about 115-140 s per panel on 2 cores, GMM fits included.
+Past runs are kept in ``results/monte_carlo_<n>x2[_<variant>]_<commit>.csv`` and
+described in ``docs/decisions.md``. Copy a file and pass the copy as --out with the
 matching --n to reprint its tables without refitting.
 
 --out is rewritten after every panel and an existing file is resumed from. A seed the

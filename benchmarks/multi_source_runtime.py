@@ -1,6 +1,6 @@
 """Time the multi-source job end to end, as a user runs it.
 
-Runs ``bayes-kfdi reproduce --data data/ofdi_real.csv --spec models/multi_source.toml``
+Runs ``bayes-kfdi reproduce --data ofdi_real --spec multi_source``
 in a subprocess (compile, both fits, LOO, GMM and report included), then prints the
 wall time against the 10-minute target, the per-step seconds from the run manifest,
 the convergence diagnostics of both fits and the LOO verdict.

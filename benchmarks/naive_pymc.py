@@ -26,7 +26,7 @@ import pytensor.tensor as pt
 
 from bayes_kfdi.bayes.likelihoods import AT_FLOOR_TOL
 
-#: Slopes interacted with the linear time trend, as in models/hierarchical.toml.
+#: Slopes interacted with the linear time trend, as in the bundled hierarchical spec.
 TREND_TERMS = ("wage", "imunit")
 
 

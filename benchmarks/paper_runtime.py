@@ -1,4 +1,4 @@
-"""Time ``bayes-kfdi paper`` end to end (process start to exit), issue 5 target < 30 s.
+"""Time ``bayes-kfdi paper`` end to end (process start to exit); the target is under 30 s.
 
 Usage: ``python benchmarks/paper_runtime.py [--data FILE] [--repeat N] [--no-robustness]``.
 Prints each run's wall time, the median, and the machine's CPU count. Run it on a quiet

@@ -2,7 +2,7 @@
 
 Runs the CLI in a subprocess (so import and compile time count), once with ``--quick``
 and once with the default settings, each into a fresh temporary directory, and prints
-the wall time with the per-step times from the job's own output. Targets (issue 7):
+the wall time with the per-step times from the job's own output. Targets:
 <= 90 s with --quick and <= 300 s without, on 2 cores.
 
 Usage: .venv/bin/python benchmarks/reproduce_runtime.py [--quick-only] [--cold]
