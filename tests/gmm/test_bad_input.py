@@ -69,6 +69,10 @@ def _nonint_time(df: pd.DataFrame) -> pd.DataFrame:
     return df.assign(year=df["year"] + 0.5 * (df.index == 7))
 
 
+def _nonint_factor(df: pd.DataFrame) -> pd.DataFrame:
+    return df.assign(k=df["k"] + 0.25)
+
+
 def _no_entity_col(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns="id")
 
@@ -107,10 +111,31 @@ BAD: list[tuple[str, Callable[[pd.DataFrame], pd.DataFrame], str, type, str]] = 
     ("text_variable", _text_var, OK, DataError, "non-numeric"),
     ("no_entity_column", _no_entity_col, OK, DataError, "not in the data"),
     ("all_missing_iv_instrument", _allnan_inst, "xtabond2 n L.n w, gmm(L.n) iv(z)", DataError,
-     "No observations"),
+     "Variable 'z' named in the command has no non-missing value"),
     ("all_missing_gmm_instrument", _allnan_inst, "xtabond2 n L.n w, gmm(z) nolevel",
-     IdentificationError, "not identified"),
-    ("all_missing_outcome", _allnan_dep, OK, DataError, "No observations"),
+     DataError, "Variable 'z' named in the command has no non-missing value"),
+    ("all_missing_outcome", _allnan_dep, OK, DataError,
+     "Variable 'n' named in the command has no non-missing value"),
+    ("if_selects_nothing", _ab, "xtabond2 n L.n w if year > 3000, gmm(L.n)", DataError,
+     "No row satisfies"),
+    ("if_unknown_column", _ab, "xtabond2 n L.n w if yaer > 1980, gmm(L.n)",
+     SpecificationError, "yaer"),
+    ("if_arithmetic", _ab, "xtabond2 n L.n w if year + 1 > 1980, gmm(L.n)",
+     SpecificationError, "Arithmetic '+'"),
+    ("if_type_mismatch", _ab, 'xtabond2 n L.n w if year == "1980", gmm(L.n)', DataError,
+     "Type mismatch"),
+    ("in_range", _ab, "xtabond2 n L.n w in 1/100, gmm(L.n)", SpecificationError, "'in'"),
+    ("weights", _ab, "xtabond2 n L.n w [aw=k], gmm(L.n)", SpecificationError, "weights"),
+    ("factor_interaction", _ab, "xtabond2 n L.n i.year#c.w, gmm(L.n)", SpecificationError,
+     "Interactions"),
+    ("factor_with_lag", _ab, "xtabond2 n L.n L.i.year, gmm(L.n)", SpecificationError,
+     "factor variables"),
+    ("factor_bad_base", _ab, "xtabond2 n L.n ib1990.year, gmm(L.n)", SpecificationError,
+     "Base level 1990"),
+    ("factor_noninteger", _nonint_factor, "xtabond2 n L.n i.k, gmm(L.n)", DataError,
+     "non-negative integers"),
+    ("factor_unknown_level", _ab, "xtabond2 n L.n i(1970/1980).year, gmm(L.n)",
+     SpecificationError, "1970"),
     ("underidentified", _ab, "xtabond2 n L.n L2.n w k, gmm(L.n, lag(1 1) collapse) nolevel",
      IdentificationError, "not identified"),
 ]

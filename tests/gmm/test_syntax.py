@@ -78,7 +78,11 @@ def test_labels_match_xtabond2() -> None:
         ("n L.n, gmm(L.n) iv(w, passthru)", "passthru"),
         ("xtabond n L.n", "xtabond"),
         ("", "Empty"),
-        ("n L.n if k > 0, gmm(L.n)", "if"),
+        ("n L.n if k > , gmm(L.n)", "if qualifier"),
+        ("n L.n if k >= 1 year, gmm(L.n)", "'year'"),
+        ("n L.n if exp(k) > 1, gmm(L.n)", "exp()"),
+        ("n L.n in 1/10, gmm(L.n)", "'in'"),
+        ("n L.n i.year", "needs the data"),
     ],
 )
 def test_malformed_commands_name_the_token(cmd: str, token: str) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -38,6 +37,7 @@ from bayes_kfdi.gmm.diagnostics import (
     diff_hansen_stat,
     wald_stat,
 )
+from bayes_kfdi.gmm.factors import add_dummies
 from bayes_kfdi.gmm.fit import GmmProblem, fit_gmm
 from bayes_kfdi.gmm.instruments import (
     Frame,
@@ -56,8 +56,6 @@ from bayes_kfdi.gmm.weights import h_matrix, invsym, stacked_h
 __all__ = [
     "SystemGMM",
     "xtabond2",
-    "run_gmm_command",
-    "write_json_atomic",
     "HANSEN_P_IMPLAUSIBLE",
     "MIN_PERIODS",
     "MIN_GROUPS",
@@ -70,6 +68,21 @@ HANSEN_P_IMPLAUSIBLE = 0.99
 MIN_PERIODS = 3
 #: Cluster-robust (and two-step) moment covariances need at least two groups.
 MIN_GROUPS = 2
+
+
+#: Column carrying the ``if`` qualifier's row mask onto the panel grid.
+_IF_COLUMN = "__if__"
+
+
+def _check_all_missing(data: pd.DataFrame, variables: Sequence[str]) -> None:
+    """Refuse a variable named in the command that has no non-missing value."""
+    for v in variables:
+        if v in data.columns and data[v].isna().all():
+            raise DataError(
+                f"Variable {v!r} named in the command has no non-missing value "
+                f"(all {len(data)} rows are missing). Expected data in it. Fill the column "
+                "or remove it from the command."
+            )
 
 
 def _shift_bool(a: BoolArray, k: int) -> BoolArray:
@@ -133,17 +146,47 @@ class SystemGMM:
         self.time = time
         cols = [c for c in data.columns.tolist() if isinstance(c, str)]
         self.command = (
-            command if isinstance(command, GmmCommand) else parse_xtabond2(command, cols)
+            command if isinstance(command, GmmCommand)
+            else parse_xtabond2(command, cols, data=data)
         )
+
+    def _panel_data(self) -> tuple[pd.DataFrame, tuple[str, ...]]:
+        """Select the columns the command needs; add indicator columns and the ``if`` mask."""
+        cmd = self.command
+        ent = [self.entity] if isinstance(self.entity, str) else list(self.entity)
+        dummy_cols = {d.column for d in cmd.factors}
+        real = [v for v in cmd.variables if v not in dummy_cols]
+        sources = [d.var for d in cmd.factors]
+        keep = list(dict.fromkeys(c for c in [*ent, self.time, *real, *sources]
+                                  if c in self.data.columns))
+        data = add_dummies(self.data[keep], cmd.factors)
+        _check_all_missing(data, real)
+        variables = cmd.variables
+        if cmd.condition is not None:
+            mask = cmd.condition.mask(self.data)
+            if not mask.any():
+                raise DataError(
+                    f"No row satisfies the qualifier 'if {cmd.condition.text}' "
+                    f"({len(mask)} rows). Expected at least one. Check the condition."
+                )
+            data = data.assign(**{_IF_COLUMN: mask.astype(float)})
+            variables = (*variables, _IF_COLUMN)
+        return data, variables
 
     # -- design --------------------------------------------------------------
     def _design(self) -> _Design:
         cmd = self.command
-        frame = build_frame(self.data, self.entity, self.time, cmd.variables)
+        data, variables = self._panel_data()
+        frame = build_frame(data, self.entity, self.time, variables)
+        in_sample = frame.data.pop(_IF_COLUMN, None)
         y0 = term_values(frame, cmd.depvar)
         xs = [term_values(frame, t) for t in cmd.regressors]
         x0 = np.stack(xs, axis=2) if xs else np.zeros(y0.shape + (0,))
         touse0 = frame.present & ~np.isnan(y0) & ~np.isnan(x0).any(axis=2)
+        if in_sample is not None:
+            # xtabond2: the qualifier marks the sample; lags still read the other rows
+            frame.data[_IF_COLUMN] = in_sample
+            touse0 &= in_sample == 1.0
         keep_g = touse0.any(axis=1)
         if not keep_g.any():
             raise DataError(
@@ -151,6 +194,7 @@ class SystemGMM:
                 "Expected at least one complete row. Check the variables and lags."
             )
         frame = frame.subset(keep_g)
+        if_mask = frame.data.pop(_IF_COLUMN, None)
         if frame.t < MIN_PERIODS:
             raise DataError(
                 f"The panel spans {frame.t} period(s); expected at least {MIN_PERIODS} for a "
@@ -160,6 +204,8 @@ class SystemGMM:
         xs = [term_values(frame, t) for t in cmd.regressors]
         x0 = np.stack(xs, axis=2) if xs else np.zeros(y0.shape + (0,))
         touse0 = frame.present & ~np.isnan(y0) & ~np.isnan(x0).any(axis=2)
+        if if_mask is not None:
+            touse0 &= if_mask == 1.0
         complete = touse0.copy()
         for g in cmd.iv:
             if not g.mz:
@@ -505,83 +551,3 @@ def xtabond2(
     ...                entity="id", time="year")
     """
     return SystemGMM(df, cmd, entity=entity, time=time).fit()
-
-
-def run_gmm_command(
-    *,
-    data: str | Path,
-    entity: str | Sequence[str] | None,
-    time: str | None,
-    cmd: str | None,
-    spec: str | Path | None = None,
-    json_out: str | Path | None = None,
-) -> tuple[SystemGMMResults, list[str]]:
-    """Run ``bayes-kfdi gmm``: read, fit, and (after a successful fit) write JSON.
-
-    ``cmd`` and ``spec`` are alternatives; the spec file may supply entity and time.
-    The JSON is written atomically (temporary file, then ``os.replace``). Returns the
-    results and the warning messages raised during the fit (one line each).
-    """
-    from bayes_kfdi.exceptions import SpecificationError
-    from bayes_kfdi.gmm.spec import load_gmm_spec
-
-    if spec is not None:
-        s = load_gmm_spec(spec)
-        if cmd:
-            raise SpecificationError("Give either --cmd or --spec, not both.")
-        cmd = s.command
-        entity = entity or s.entity
-        time = time or s.time
-    if not cmd:
-        raise SpecificationError("No model given. Pass --cmd \"xtabond2 ...\" or --spec FILE.")
-    if not entity or not time:
-        raise SpecificationError(
-            f"entity={entity!r}, time={time!r}; expected both. Pass --entity COL and --time COL."
-        )
-    if isinstance(entity, str):
-        entity = [e.strip() for e in entity.split(",") if e.strip()]
-        entity = entity[0] if len(entity) == 1 else entity
-    try:
-        from bayes_kfdi.data.readers import read_table
-    except ImportError:  # pragma: no cover - data layer not installed
-        read_table = None
-    path = Path(data)
-    if not path.exists():
-        raise DataError(f"Data file {str(path)!r} does not exist. Check the --data path.")
-    df = read_table(path) if read_table is not None else pd.read_csv(path)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        res = xtabond2(df, cmd, entity=entity, time=time)
-    msgs = [f"{w.category.__name__}: {w.message}".replace("\n", " ") for w in caught]
-    if json_out is not None:
-        write_json_atomic(res.to_json_dict(), json_out)
-    return res, msgs
-
-
-def write_json_atomic(obj: dict, path: str | Path) -> None:
-    """Write ``obj`` as JSON to ``path`` via a temporary file and ``os.replace``."""
-    import json
-    import os
-    import tempfile
-
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(_nan_to_none(obj), fh, indent=2, allow_nan=False)
-            fh.write("\n")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _nan_to_none(obj):  # noqa: ANN001, ANN202
-    if isinstance(obj, dict):
-        return {k: _nan_to_none(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_nan_to_none(v) for v in obj]
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj

@@ -12,13 +12,14 @@ from scipy import stats
 from bayes_kfdi._typing import Float64Array
 from bayes_kfdi.gmm.diagnostics import InapplicableTest, TestStatistic
 from bayes_kfdi.gmm.syntax import GmmCommand
+from bayes_kfdi.tables import ResultTable
 
 __all__ = ["SystemGMMResults"]
 
 Test = TestStatistic | InapplicableTest
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class SystemGMMResults:
     """Results of a difference or system GMM fit (xtabond2 conventions).
 
@@ -91,7 +92,7 @@ class SystemGMMResults:
         return pd.Series(p, index=list(self.names), name="pvalue")
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
-        """Confidence intervals (normal, or t under ``small``)."""
+        """Wald confidence intervals: normal quantiles, or t(df_resid) under ``small``."""
         if not 0 < level < 1:
             from bayes_kfdi.exceptions import SpecificationError
 
@@ -111,9 +112,12 @@ class SystemGMMResults:
             f"AR({order})",
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        """Tidy coefficient table: estimate, std_error, stat, pvalue, lower, upper."""
-        ci = self.conf_int(self.command.level / 100)
+    def to_frame(self, level: float | None = None) -> pd.DataFrame:
+        """Tidy coefficient table: estimate, std_error, stat, pvalue, lower, upper.
+
+        ``level`` defaults to the command's ``level()`` (95).
+        """
+        ci = self.conf_int(self.command.level / 100 if level is None else level)
         return pd.DataFrame({
             "estimate": self.params, "std_error": self.std_errors, "stat": self.tstats,
             "pvalue": self.pvalues, "lower": ci["lower"], "upper": ci["upper"],
@@ -142,54 +146,51 @@ class SystemGMMResults:
             "diff_hansen": diff,
         }
 
-    def summary(self) -> str:
-        """xtabond2-like text table."""
-        c = self.command
-        kind = "system" if c.system else "difference"
-        step = "Two-step" if c.twostep else "One-step"
-        transform = "orthogonal deviations" if c.orthogonal else "first differences"
-        lines = [
-            f"Dynamic panel-data estimation, {step.lower()} {kind} GMM",
-            "-" * 78,
-            f"Group variable: {self._ent():<28} Number of obs      = {self.nobs:>8}",
-            f"Transformation: {transform:<28} Number of groups   = {self.n_groups:>8}",
-            f"Number of instruments = {self.n_instruments:<20} "
-            f"Obs per group: min = {self.g_min:>6}",
-            f"{self.wald_text():<44} max = {self.g_max:>6}",
-            "-" * 78,
-        ]
-        hdr_se = {"windmeijer": "Corrected", "robust": "Robust", "nonrobust": ""}[self.vce]
-        stat = "t" if self.df_resid is not None else "z"
-        pcol = "P>|" + stat + "|"
-        lines.append(f"{'':>14} | {'Coef.':>10} {hdr_se + ' Std. Err.':>18} {stat:>7} "
-                     f"{pcol:>7}  [{c.level:g}% Conf. Interval]")
-        lines.append("-" * 78)
-        tab = self.to_frame()
-        for name, row in tab.iterrows():
-            lines.append(f"{name:>14} | {row.estimate:>10.7f} {row.std_error:>18.7f} "
-                         f"{row.stat:>7.2f} {row.pvalue:>7.3f}  {row.lower:>10.7f} "
-                         f"{row.upper:>10.7f}")
-        lines.append("-" * 78)
-        for i, t in enumerate(self.ar_tests, start=1):
-            lines.append(f"Arellano-Bond test for AR({i}) in first differences: " + _fmt_z(t))
-        lines.append("-" * 78)
-        lines.append("Sargan test of overid. restrictions: " + _fmt_chi(self.sargan))
-        lines.append("  (Not robust, but not weakened by many instruments.)")
-        lines.append("Hansen test of overid. restrictions: " + _fmt_chi(self.hansen))
-        lines.append("  (Robust, but weakened by many instruments.)")
-        if self.hansen_implausible:
-            lines.append("  WARNING: Hansen p-value implausibly close to 1 (too many instruments?)")
-        if self.diff_hansen:
-            lines.append("")
-            lines.append("Difference-in-Hansen tests of exogeneity of instrument subsets:")
-            for label, val in self.diff_hansen.items():
-                lines.append(f"  {label}")
-                if isinstance(val, InapplicableTest):
-                    lines.append("    --")
-                else:
-                    lines.append("    Hansen test excluding group:     " + _fmt_chi(val[0]))
-                    lines.append("    Difference (null H = exogenous): " + _fmt_chi(val[1]))
-        return "\n".join(lines)
+    # -- the shared results face ------------------------------------------------
+    @property
+    def depvar(self) -> str:
+        """Dependent variable as written in the command."""
+        return self.command.depvar.name
+
+    @property
+    def model_label(self) -> str:
+        """Short estimator description, e.g. ``"two-step system GMM"``."""
+        step = "two-step" if self.command.twostep else "one-step"
+        kind = "system" if self.command.system else "difference"
+        return f"{step} {kind} GMM"
+
+    @property
+    def interval_kind(self) -> str:
+        """Interval kind of :meth:`conf_int`: Wald with normal (or t) quantiles."""
+        return ("Wald, normal" if self.df_resid is None else f"Wald, t({self.df_resid})")
+
+    @property
+    def g_avg(self) -> float:
+        """Average observations per group (xtabond2 ``e(g_avg)``)."""
+        return self.nobs / self.n_groups
+
+    def table_stats(self) -> dict[str, float | int | None]:
+        """Rows under the coefficients in :func:`bayes_kfdi.tables.etable`."""
+        ar2 = self.ar_test(2)
+        return {
+            "Groups": self.n_groups,
+            "Instruments": self.n_instruments,
+            "AR(2) p": ar2.pval if isinstance(ar2, TestStatistic) else None,
+            "Hansen p": self.hansen.pval if isinstance(self.hansen, TestStatistic) else None,
+        }
+
+    def summary(self) -> ResultTable:
+        """Return the xtabond2 printout as a table (text, HTML, LaTeX, Markdown)."""
+        from bayes_kfdi.gmm.printout import gmm_summary
+
+        return gmm_summary(self)
+
+    def to_latex(self) -> str:
+        """Return the printout as a booktabs LaTeX table."""
+        return self.summary().to_latex()
+
+    def _repr_html_(self) -> str:
+        return self.summary().to_html()
 
     def wald_text(self) -> str:
         """Header line with the Wald (or F) test."""
@@ -200,20 +201,10 @@ class SystemGMMResults:
             return f"F({int(w.df or 0)}, {self.df_resid}) = {w.stat:.2f}  Prob > F = {w.pval:.3f}"
         return f"Wald chi2({int(w.df or 0)}) = {w.stat:.2f}  Prob > chi2 = {w.pval:.3f}"
 
-    def _ent(self) -> str:
-        return self.group_var
-
     def __str__(self) -> str:
-        return self.summary()
+        return self.summary().to_text()
 
-
-def _fmt_z(t: Test) -> str:
-    if isinstance(t, InapplicableTest):
-        return "z = --  Pr > z = --"
-    return f"z = {t.stat:6.2f}  Pr > z = {t.pval:6.3f}"
-
-
-def _fmt_chi(t: Test) -> str:
-    if isinstance(t, InapplicableTest):
-        return "chi2 = --"
-    return f"chi2({int(t.df or 0)}) = {t.stat:8.2f}  Prob > chi2 = {t.pval:6.3f}"
+    def __repr__(self) -> str:
+        return (f"<SystemGMMResults: {self.model_label} of {self.depvar}, "
+                f"{len(self.names)} coefficients, {self.nobs} obs, {self.n_groups} groups, "
+                f"{self.n_instruments} instruments, vce={self.vce}>")

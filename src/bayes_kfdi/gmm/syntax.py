@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bayes_kfdi.exceptions import SpecificationError
+from bayes_kfdi.gmm.factors import FACTOR_RE, FactorDummy, expand_factor
+from bayes_kfdi.gmm.qualifier import Condition, split_qualifier
 
 __all__ = [
     "Term",
@@ -124,7 +126,10 @@ class GmmCommand:
     """A parsed xtabond2 command.
 
     ``system`` is False under ``noleveleq`` (difference GMM). ``h`` is xtabond2's
-    ``h()`` option for the one-step weighting matrix (default 3).
+    ``h()`` option for the one-step weighting matrix (default 3). ``factors`` lists the
+    indicator columns that factor terms (``i.year``) stand for; ``variables`` names them
+    as columns, so the data need them added (:func:`bayes_kfdi.gmm.factors.add_dummies`).
+    ``condition`` is the ``if`` qualifier, if any.
     """
 
     command: str
@@ -143,6 +148,8 @@ class GmmCommand:
     diffsargan: bool = True
     level: float = 95.0
     variables: tuple[str, ...] = field(default=())
+    factors: tuple[FactorDummy, ...] = ()
+    condition: Condition | None = None
 
     @property
     def has_constant(self) -> bool:
@@ -157,7 +164,13 @@ class GmmCommand:
 def _split_top(text: str, sep: str) -> list[str]:
     """Split ``text`` at ``sep`` characters that are outside parentheses."""
     parts, depth, cur = [], 0, []
+    quoted = False
     for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        if quoted:
+            cur.append(ch)
+            continue
         if ch == "(":
             depth += 1
         elif ch == ")":
@@ -346,14 +359,57 @@ def _expand_names(pattern: str, columns: Sequence[str], token: str) -> list[str]
     return [pattern]
 
 
-def parse_varlist(text: str, columns: Sequence[str]) -> list[Term]:
-    """Parse a Stata varlist with time-series operators into terms (order preserved)."""
+def _factor_terms(token: str, columns: Sequence[str], data: object,
+                  dummies: dict[str, FactorDummy] | None) -> list[Term] | None:
+    """Terms of a factor token (``i.year``, ``ib1980.year``, ``i.(a b)``); None otherwise."""
+    if "#" in token:
+        raise SpecificationError(
+            f"Interactions such as {token!r} are not supported. Create the product as a "
+            "column and name it instead."
+        )
+    m = FACTOR_RE.match(token)
+    if m is None:
+        return None
+    op, body = m.group(1), m.group(2)
+    names = body[1:-1].split() if body.startswith("(") and body.endswith(")") else [body]
+    if op == "c":
+        return [Term(x) for n in names for x in _expand_names(n, columns, token)]
+    out: list[Term] = []
+    for name in names:
+        if not _NAME_RE.match(name):
+            raise SpecificationError(
+                f"Malformed factor variable {token!r}. Expected i.name, e.g. i.year. "
+                "Fix the term."
+            )
+        for d in expand_factor(op, name, data, token):  # type: ignore[arg-type]
+            if dummies is not None:
+                dummies[d.column] = d
+            out.append(Term(d.column))
+    return out
+
+
+def parse_varlist(text: str, columns: Sequence[str], *, data: object = None,
+                  dummies: dict[str, FactorDummy] | None = None) -> list[Term]:
+    """Parse a Stata varlist with time-series operators into terms (order preserved).
+
+    Factor terms (``i.year``) need ``data`` for their levels; their indicator columns
+    are recorded in ``dummies``.
+    """
     terms: list[Term] = []
     for token in _varlist_tokens(text):
+        factor = _factor_terms(token, columns, data, dummies)
+        if factor is not None:
+            terms.extend(factor)
+            continue
         prefix, body = "", token
         m = re.match(r"^((?:[LlDdFf](?:\d+|\([^()]*\))?)+)\.(.+)$", token)
         if m:
             prefix, body = m.group(1), m.group(2)
+            if FACTOR_RE.match(body) and not body.startswith("c."):
+                raise SpecificationError(
+                    f"Time-series operators on factor variables ({token!r}) are not "
+                    "supported. Write the factor term without the operator, e.g. i.year."
+                )
         elif "." in token:
             raise SpecificationError(
                 f"Malformed term {token!r}. Expected an operator such as L., L2., L(0/2)., D. "
@@ -366,7 +422,7 @@ def parse_varlist(text: str, columns: Sequence[str]) -> list[Term]:
                     f"Unbalanced parentheses in {token!r}. Expected a group such as "
                     "L(0/1).(w k). Fix the parentheses."
                 )
-            inner = parse_varlist(body[1:-1], columns)
+            inner = parse_varlist(body[1:-1], columns, data=data, dummies=dummies)
         else:
             inner = [Term(n) for n in _expand_names(body, columns, token)]
         # Stata expands operator ranges outermost: L(0/1).(w k) -> w L.w k L.k
@@ -451,11 +507,12 @@ def _parse_laglimits(arg: str | None, token: str) -> tuple[int, int | None]:
     return a, b
 
 
-def _parse_gmm(arg: str | None, token: str, columns: Sequence[str]) -> GmmGroup:
+def _parse_gmm(arg: str | None, token: str, columns: Sequence[str], data: object,
+               dummies: dict[str, FactorDummy]) -> GmmGroup:
     if arg is None:
         raise SpecificationError(f"gmm needs an argument: {token!r}. Use gmm(varlist, ...).")
     varpart, optpart = _split_inner(arg, token)
-    terms = tuple(parse_varlist(varpart, columns))
+    terms = tuple(parse_varlist(varpart, columns, data=data, dummies=dummies))
     lag: tuple[int, int | None] = (1, None)
     collapse = passthru = False
     equation = "both"
@@ -479,11 +536,12 @@ def _parse_gmm(arg: str | None, token: str, columns: Sequence[str]) -> GmmGroup:
     return GmmGroup(terms, lag, collapse, equation, passthru)
 
 
-def _parse_iv(arg: str | None, token: str, columns: Sequence[str]) -> IvGroup:
+def _parse_iv(arg: str | None, token: str, columns: Sequence[str], data: object,
+              dummies: dict[str, FactorDummy]) -> IvGroup:
     if arg is None:
         raise SpecificationError(f"iv needs an argument: {token!r}. Use iv(varlist, ...).")
     varpart, optpart = _split_inner(arg, token)
-    terms = tuple(parse_varlist(varpart, columns))
+    terms = tuple(parse_varlist(varpart, columns, data=data, dummies=dummies))
     equation, passthru, mz = "both", False, False
     for name, sub, raw in _option_tokens(optpart):
         spec = _match_option(name, ("Equation", "Passthru", "MZ"), f"iv() suboption {raw!r}")
@@ -498,16 +556,18 @@ def _parse_iv(arg: str | None, token: str, columns: Sequence[str]) -> IvGroup:
     return IvGroup(terms, equation, passthru, mz)
 
 
-def parse_xtabond2(cmd: str, columns: Sequence[str]) -> GmmCommand:
+def parse_xtabond2(cmd: str, columns: Sequence[str], data: object = None) -> GmmCommand:
     """Parse an xtabond2 command against the data's column names.
 
     Parameters
     ----------
     cmd : str
-        The command, e.g. ``"xtabond2 n L.n w k, gmm(L.n) iv(w k) twostep robust"``; the
-        leading ``xtabond2`` is optional.
+        The command, e.g. ``"xtabond2 n L.n w k i.year if year >= 1980, gmm(L.n)
+        iv(w k i.year) twostep robust"``; the leading ``xtabond2`` is optional.
     columns : sequence of str
         Data columns in their order (for wildcards and ranges).
+    data : pandas.DataFrame, optional
+        The data; needed only for factor terms such as ``i.year`` (their levels).
 
     Returns
     -------
@@ -536,16 +596,9 @@ def parse_xtabond2(cmd: str, columns: Sequence[str]) -> GmmCommand:
             f"Too many top-level commas in {cmd!r}; saw {len(parts) - 1}. Expected one comma "
             "between the varlist and the options."
         )
-    varpart = parts[0].strip()
-    for word in (" if ", " in ", "["):
-        if word in f" {varpart} ":
-            raise SpecificationError(
-                f"'{word.strip()}' qualifiers and weights are not supported in {cmd!r}. "
-                "Subset the data frame before calling xtabond2 instead."
-            )
-    varlist = parse_varlist(varpart, columns)
-    if len(varlist) < 2 and not (len(varlist) == 1):
-        raise SpecificationError(f"No dependent variable in {cmd!r}.")
+    varpart, condition = split_qualifier(parts[0].strip(), cmd, columns)
+    dummies: dict[str, FactorDummy] = {}
+    varlist = parse_varlist(varpart, columns, data=data, dummies=dummies)
     if not varlist:
         raise SpecificationError(f"No dependent variable in {cmd!r}. Expected 'depvar regressors'.")
     depvar, regressors = varlist[0], tuple(varlist[1:])
@@ -576,9 +629,9 @@ def parse_xtabond2(cmd: str, columns: Sequence[str]) -> GmmCommand:
         if not takes_arg and arg is not None:
             raise SpecificationError(f"Option {raw!r} takes no argument. Write {name} alone.")
         if spec == "GMMstyle":
-            gmm.append(_parse_gmm(arg, raw, columns))
+            gmm.append(_parse_gmm(arg, raw, columns, data, dummies))
         elif spec == "IVstyle":
-            iv.append(_parse_iv(arg, raw, columns))
+            iv.append(_parse_iv(arg, raw, columns, data, dummies))
         elif spec in ("ARtests", "H", "Level"):
             try:
                 value = float(arg) if spec == "Level" else int(str(arg).strip())
@@ -630,5 +683,7 @@ def parse_xtabond2(cmd: str, columns: Sequence[str]) -> GmmCommand:
         gmm=tuple(gmm),
         iv=tuple(iv),
         variables=tuple(sorted(used)),
+        factors=tuple(dummies.values()),
+        condition=condition,
         **kw,  # type: ignore[arg-type]
     )
