@@ -20,6 +20,7 @@ __all__ = [
     "BayesKfdiWarning",
     "MissingValueWarning",
     "FloorCodingWarning",
+    "NearConstantCovariateWarning",
     "InstrumentProliferationWarning",
     "SingularMatrixWarning",
     "ConvergenceWarning",
@@ -72,6 +73,10 @@ class MissingValueWarning(BayesKfdiWarning):
 
 class FloorCodingWarning(BayesKfdiWarning):
     """Outcome values lie below the floor of a censored or hurdle likelihood."""
+
+
+class NearConstantCovariateWarning(BayesKfdiWarning):
+    """A covariate barely varies within units, so its slope is nearly unlearnable."""
 
 
 class InstrumentProliferationWarning(BayesKfdiWarning):
