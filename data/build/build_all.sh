@@ -3,4 +3,5 @@
 set -e
 python data/build/build_host_covariates.py
 python data/build/build_ofdi_real.py
+python data/build/build_trade_calibration.py
 python data/build/build_semisynthetic.py
