@@ -219,3 +219,84 @@ def test_onestep_nonrobust_differs_from_xtabond_and_plm(abdata) -> None:  # noqa
     assert out["ar"]["1"]["z"] != pytest.approx(rep["AR1_nonrobust"]["z"], abs=1e-3)
     assert out["hansen"] is None  # no robust weighting matrix in one-step non-robust
     assert out["sargan"]["df"] == 25
+
+
+# -- Stata habits: factor variables and if qualifiers ----------------------------------
+
+AB_A_IYEAR = AB_A.replace("yr*", "i.year")
+AB_FACTOR_CONFIGS = {
+    "a1_onestep_robust": (f"xtabond2 {AB_A_IYEAR} robust", "AB91_T4_a1_diff_onestep",
+                          "se_robust"),
+    "a2_twostep_windmeijer": (f"xtabond2 {AB_A_IYEAR} twostep robust",
+                              "AB91_T4_a2_diff_twostep_windmeijer", "se_windmeijer"),
+}
+
+
+def _dummy_name(name: str) -> str:
+    """``yr1980`` (abdata's explicit dummy) -> ``1980.year`` (Stata's i.year name)."""
+    return f"{name[2:]}.year" if name.startswith("yr") else name
+
+
+@pytest.mark.parametrize("config", sorted(AB_FACTOR_CONFIGS))
+def test_i_year_reproduces_arellano_bond_table4(config: str, runner) -> None:  # noqa: ANN001
+    """Arellano-Bond (1991) Table 4 with the ``yr*`` dummies written as ``i.year``."""
+    cmd, case_id, se_key = AB_FACTOR_CONFIGS[config]
+    out = runner(cmd)
+    rep = CASES[case_id]["reported"]
+    for name, val in rep["coef"].items():
+        assert out["coef"][_stata_name(name)] == pytest.approx(val, rel=RTOL_7DP), name
+    for name, val in rep[se_key].items():
+        assert out["se"][_stata_name(name)] == pytest.approx(val, rel=RTOL_7DP), name
+    assert (out["nobs"], out["n_groups"], out["n_instruments"]) == (611, 140, 41)
+
+
+@pytest.mark.parametrize("config", sorted(AB_FACTOR_CONFIGS))
+def test_i_year_equals_explicit_dummies(config: str, abdata) -> None:  # noqa: ANN001
+    explicit = _fit_api(abdata, CONFIGS[config][0])
+    factor = _fit_api(abdata, AB_FACTOR_CONFIGS[config][0])
+    assert list(factor["coef"]) == [_dummy_name(k) for k in explicit["coef"]]
+    for key in ("coef", "se"):
+        np.testing.assert_allclose([factor[key][_dummy_name(k)] for k in explicit[key]],
+                                   list(explicit[key].values()), rtol=1e-10)
+    for order in ("1", "2"):
+        assert factor["ar"][order] == pytest.approx(explicit["ar"][order], rel=1e-10)
+    assert factor["hansen"] == pytest.approx(explicit["hansen"], rel=1e-10)
+
+
+def test_i_numlist_reproduces_the_xtabond2_log(abdata) -> None:  # noqa: ANN001
+    """The posted log's ``yr1980-yr1984`` written as Stata's ``i(1980/1984).year``."""
+    log = LOGS["roodman2009_sys_twostep_small"]
+    cmd = log["command"].replace("yr1980-yr1984", "i(1980/1984).year")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = xtabond2(abdata, cmd, entity="id", time="year")
+    assert (res.nobs, res.n_groups, res.n_instruments) == (
+        log["nobs"], log["groups"], log["instruments"])
+    for name, val in log["coef"].items():
+        assert _published(res.params[_dummy_name(name)], val), name
+    np.testing.assert_allclose(res.std_errors[[_dummy_name(k) for k in log["se_corrected"]]],
+                               list(log["se_corrected"].values()), rtol=RTOL_OLD_SMALL)
+
+
+def test_if_qualifier_marks_the_sample_and_lags_read_other_rows(abdata) -> None:  # noqa: ANN001
+    """``if year >= 1978`` leaves AB91 (a1) unchanged: 1978 is its first usable year, and
+    L2.n at 1978 still reads 1976, as in Stata, where ``if`` marks rows but lags read all.
+    Dropping the rows instead loses that lag and the 1978 observations."""
+    base = _fit_api(abdata, CONFIGS["a1_onestep_robust"][0])
+    marked = _fit_api(abdata, CONFIGS["a1_onestep_robust"][0].replace(
+        " yr*,", " yr* if year >= 1978,", 1))
+    assert marked["coef"] == pytest.approx(base["coef"], rel=1e-12)
+    assert marked["se"] == pytest.approx(base["se"], rel=1e-12)
+    assert (marked["nobs"], marked["n_instruments"]) == (611, 41)
+    rep = CASES["AB91_T4_a1_diff_onestep"]["reported"]["coef"]
+    assert marked["coef"]["L.n"] == pytest.approx(rep["L1.n"], rel=RTOL_7DP)
+    dropped = _fit_api(abdata[abdata["year"] >= 1978], CONFIGS["a1_onestep_robust"][0])
+    assert dropped["nobs"] < marked["nobs"]
+
+
+def test_if_on_whole_groups_equals_subsetting(abdata) -> None:  # noqa: ANN001
+    cmd = CONFIGS["sys_pydynpd"][0]
+    marked = _fit_api(abdata, cmd.replace(" w k,", " w k if id <= 70 | ind == 9,", 1))
+    subset = _fit_api(abdata[(abdata["id"] <= 70) | (abdata["ind"] == 9)], cmd)
+    assert marked["coef"] == pytest.approx(subset["coef"], rel=1e-10)
+    assert marked["nobs"] == subset["nobs"] and marked["n_groups"] == subset["n_groups"]

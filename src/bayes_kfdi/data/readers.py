@@ -46,18 +46,36 @@ def read_table(path: str | Path) -> pd.DataFrame:
             # A data row longer than the header must fail, not shift columns silently.
             with warnings.catch_warnings():
                 warnings.simplefilter("error", pd.errors.ParserWarning)
+                header = pd.read_csv(p, header=None, nrows=1, dtype=str, index_col=False)
+                _check_unique_header(p, [str(h) for h in header.iloc[0].tolist()]
+                                     if len(header) else [])
                 return pd.read_csv(p, dtype={"series": str, "country": str}, index_col=False)
         if kind == "parquet":
             return pd.read_parquet(p)
         if kind == "stata":
             return pd.read_stata(p, convert_categoricals=False)
         return pd.read_excel(p)
+    except DataError:
+        raise
     except Exception as exc:  # each reader fails in its own way on a corrupt file
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(
             f"cannot parse '{p.name}' as {kind}: {first}; expected a well-formed {kind} file; "
             "re-export it from its source"
         ) from exc
+
+
+def _check_unique_header(path: Path, names: list[str]) -> None:
+    """Refuse a CSV header that repeats a name (pandas would rename it ``name.1``)."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names, start=1):
+        if name in seen:
+            raise DataError(
+                f"'{path.name}' has two columns named '{name}' (columns {seen[name]} and {i}; "
+                f"pandas would silently rename the second '{name}.1'); expected unique column "
+                "names; rename or drop one of them"
+            )
+        seen[name] = i
 
 
 def parse_mapping(items: Sequence[str]) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bayes_kfdi.gmm.diagnostics import InapplicableTest, TestStatistic
+from bayes_kfdi.gmm.keys import panel_keys
 from bayes_kfdi.gmm.model import HANSEN_P_IMPLAUSIBLE, SystemGMM, xtabond2
 from bayes_kfdi.gmm.results import SystemGMMResults
 from bayes_kfdi.gmm.spec import GmmSpec, load_gmm_spec
@@ -19,4 +20,5 @@ __all__ = [
     "TestStatistic",
     "InapplicableTest",
     "HANSEN_P_IMPLAUSIBLE",
+    "panel_keys",
 ]

@@ -11,6 +11,7 @@ coefficients, standard errors and limits).
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -81,6 +82,11 @@ def _names(terms: tuple) -> str:
     return names[0] if len(names) == 1 else "(" + " ".join(names) + ")"
 
 
+def _wrap(text: str) -> list[str]:
+    """Indent an instrument line by four; pieces of 74 characters, as xtabond2 prints."""
+    return ["    " + piece for piece in textwrap.wrap(text, 74, break_on_hyphens=False)]
+
+
 def instrument_lines(cmd: GmmCommand) -> list[str]:
     """Instrument list by equation, as xtabond2 prints it under the coefficient table."""
     transform = "orthogonal deviations" if cmd.orthogonal else "first differences"
@@ -99,7 +105,7 @@ def instrument_lines(cmd: GmmCommand) -> list[str]:
             for g in std:
                 plain = eq == "level" or g.passthru
                 text = _names(g.terms) if plain else prefix + _names(g.terms)
-                out.append("    " + text + (", missing recoded as zero" if g.mz else ""))
+                out += _wrap(text + (", missing recoded as zero" if g.mz else ""))
             if cons:
                 out.append("    _cons")
         if gmm:
@@ -112,8 +118,7 @@ def instrument_lines(cmd: GmmCommand) -> list[str]:
                 else:
                     text = _lagtext(lo, hi) + "."
                 text = text if text != "." else ""
-                out.append("    " + text + _names(g.terms) + (" collapsed" if g.collapse
-                                                              else ""))
+                out += _wrap(text + _names(g.terms) + (" collapsed" if g.collapse else ""))
     return out
 
 
