@@ -58,7 +58,7 @@ MAX_SKIPPED_SEEDS = 20
 
 
 #: Trade responds to FDI at t-1 with this coefficient in the feedback scenario.
-FEEDBACK = 0.3
+FEEDBACK = 0.1
 #: A slope is "not identified" when its posterior sd exceeds this share of its prior sd.
 NOT_IDENTIFIED_SD_RATIO = 0.5
 #: Prior draws used to measure each slope's prior sd.
