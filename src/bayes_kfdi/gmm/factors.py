@@ -26,7 +26,7 @@ from bayes_kfdi.exceptions import DataError, SpecificationError
 __all__ = ["FactorDummy", "FACTOR_RE", "expand_factor", "add_dummies"]
 
 #: ``i.``, ``ib1980.``, ``ibn.``, ``ib(last).``, ``i(1980/1984).`` or ``c.`` before a name.
-FACTOR_RE = re.compile(r"^(i|ibn|ib\d+|ib\(\s*[^()]*\)|i\([^()]*\)|c)\.(.+)$")
+FACTOR_RE = re.compile(r"^(i|ibn|ib\d+|ib\(\s*[^()]*\)|i\((?:[^()]|\([^()]*\))*\)|c)\.(.+)$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,7 +104,8 @@ def instrument_lines(cmd: GmmCommand) -> list[str]:
             out.append("  Standard")
             for g in std:
                 plain = eq == "level" or g.passthru
-                text = _names(g.terms) if plain else prefix + _names(g.terms)
+                text = (" ".join(t.name for t in g.terms) if plain
+                        else prefix + _names(g.terms))
                 out += _wrap(text + (", missing recoded as zero" if g.mz else ""))
             if cons:
                 out.append("    _cons")
