@@ -85,6 +85,18 @@ def _check_all_missing(data: pd.DataFrame, variables: Sequence[str]) -> None:
             )
 
 
+def _mark_sample(frame: Frame, cmd: GmmCommand) -> tuple[Float64Array, Float64Array, BoolArray]:
+    """Outcome (N, T), regressors (N, T, k) and xtabond2's ``touse`` on the frame."""
+    y0 = term_values(frame, cmd.depvar)
+    xs = [term_values(frame, t) for t in cmd.regressors]
+    x0 = np.stack(xs, axis=2) if xs else np.zeros(y0.shape + (0,))
+    touse0 = frame.present & ~np.isnan(y0) & ~np.isnan(x0).any(axis=2)
+    if _IF_COLUMN in frame.data:
+        # xtabond2: the qualifier marks the sample; lags still read the other rows
+        touse0 &= frame.data[_IF_COLUMN] == 1.0
+    return y0, x0, touse0
+
+
 def _shift_bool(a: BoolArray, k: int) -> BoolArray:
     out = np.zeros_like(a)
     out[:, k:] = a[:, :-k]
@@ -174,19 +186,12 @@ class SystemGMM:
         return data, variables
 
     # -- design --------------------------------------------------------------
-    def _design(self) -> _Design:
+    def _sample(self) -> tuple[Frame, Float64Array, Float64Array, BoolArray]:
+        """Frame of the groups with a usable row; outcome, regressors and the sample mark."""
         cmd = self.command
         data, variables = self._panel_data()
         frame = build_frame(data, self.entity, self.time, variables)
-        in_sample = frame.data.pop(_IF_COLUMN, None)
-        y0 = term_values(frame, cmd.depvar)
-        xs = [term_values(frame, t) for t in cmd.regressors]
-        x0 = np.stack(xs, axis=2) if xs else np.zeros(y0.shape + (0,))
-        touse0 = frame.present & ~np.isnan(y0) & ~np.isnan(x0).any(axis=2)
-        if in_sample is not None:
-            # xtabond2: the qualifier marks the sample; lags still read the other rows
-            frame.data[_IF_COLUMN] = in_sample
-            touse0 &= in_sample == 1.0
+        y0, x0, touse0 = _mark_sample(frame, cmd)
         keep_g = touse0.any(axis=1)
         if not keep_g.any():
             raise DataError(
@@ -194,18 +199,16 @@ class SystemGMM:
                 "Expected at least one complete row. Check the variables and lags."
             )
         frame = frame.subset(keep_g)
-        if_mask = frame.data.pop(_IF_COLUMN, None)
         if frame.t < MIN_PERIODS:
             raise DataError(
                 f"The panel spans {frame.t} period(s); expected at least {MIN_PERIODS} for a "
                 "dynamic panel GMM estimator. Use data with more periods."
             )
-        y0 = term_values(frame, cmd.depvar)
-        xs = [term_values(frame, t) for t in cmd.regressors]
-        x0 = np.stack(xs, axis=2) if xs else np.zeros(y0.shape + (0,))
-        touse0 = frame.present & ~np.isnan(y0) & ~np.isnan(x0).any(axis=2)
-        if if_mask is not None:
-            touse0 &= if_mask == 1.0
+        return (frame, *_mark_sample(frame, cmd))
+
+    def _design(self) -> _Design:
+        cmd = self.command
+        frame, y0, x0, touse0 = self._sample()
         complete = touse0.copy()
         for g in cmd.iv:
             if not g.mz:

@@ -556,6 +556,54 @@ def _parse_iv(arg: str | None, token: str, columns: Sequence[str], data: object,
     return IvGroup(terms, equation, passthru, mz)
 
 
+def _parse_options(opttext: str, columns: Sequence[str], data: object,
+                   dummies: dict[str, FactorDummy]
+                   ) -> tuple[dict[str, object], list[GmmGroup], list[IvGroup]]:
+    """Parse the option list after the comma: flags, numbers, gmm() and iv() groups."""
+    kw: dict[str, object] = {}
+    gmm: list[GmmGroup] = []
+    iv: list[IvGroup] = []
+    for name, arg, raw in _option_tokens(opttext):
+        if name.lower() in _UNSUPPORTED:
+            raise SpecificationError(
+                f"Option {raw!r} is not supported by bayes_kfdi. Remove it."
+            )
+        spec = _match_option(name, _MAIN_OPTIONS, f"option {raw!r}")
+        takes_arg = spec in ("GMMstyle", "IVstyle", "ARtests", "H", "Level")
+        if takes_arg and arg is None:
+            raise SpecificationError(f"Option {raw!r} needs an argument, e.g. {spec.lower()}(...).")
+        if not takes_arg and arg is not None:
+            raise SpecificationError(f"Option {raw!r} takes no argument. Write {name} alone.")
+        if spec == "GMMstyle":
+            gmm.append(_parse_gmm(arg, raw, columns, data, dummies))
+        elif spec == "IVstyle":
+            iv.append(_parse_iv(arg, raw, columns, data, dummies))
+        elif spec in ("ARtests", "H", "Level"):
+            try:
+                value = float(arg) if spec == "Level" else int(str(arg).strip())
+            except ValueError:
+                raise SpecificationError(f"Option {raw!r} needs a number; saw {arg!r}.") from None
+            if spec == "H" and value not in (1, 2, 3):
+                raise SpecificationError(f"h({arg}) invalid. Expected h(1), h(2) or h(3).")
+            if spec == "ARtests" and not 1 <= value <= 20:
+                raise SpecificationError(f"artests({arg}) invalid. Expected 1..20.")
+            if spec == "Level" and not 10 <= value < 100:
+                raise SpecificationError(f"level({arg}) invalid. Expected a number in [10, 100).")
+            kw[{"ARtests": "artests", "H": "h", "Level": "level"}[spec]] = value
+        else:
+            key = {
+                "Robust": "robust",
+                "TWOstep": "twostep",
+                "noConstant": "constant",
+                "noLeveleq": "system",
+                "ORthogonal": "orthogonal",
+                "SMall": "small",
+                "noDiffsargan": "diffsargan",
+            }[spec]
+            kw[key] = spec not in ("noConstant", "noLeveleq", "noDiffsargan")
+    return kw, gmm, iv
+
+
 def parse_xtabond2(cmd: str, columns: Sequence[str], data: object = None) -> GmmCommand:
     """Parse an xtabond2 command against the data's column names.
 
@@ -613,48 +661,7 @@ def parse_xtabond2(cmd: str, columns: Sequence[str], data: object = None) -> Gmm
             f"Dependent variable {depvar.name!r} also appears among the regressors. Remove it."
         )
 
-    kw: dict[str, object] = {}
-    gmm: list[GmmGroup] = []
-    iv: list[IvGroup] = []
-    opttext = parts[1] if len(parts) == 2 else ""
-    for name, arg, raw in _option_tokens(opttext):
-        if name.lower() in _UNSUPPORTED:
-            raise SpecificationError(
-                f"Option {raw!r} is not supported by bayes_kfdi. Remove it."
-            )
-        spec = _match_option(name, _MAIN_OPTIONS, f"option {raw!r}")
-        takes_arg = spec in ("GMMstyle", "IVstyle", "ARtests", "H", "Level")
-        if takes_arg and arg is None:
-            raise SpecificationError(f"Option {raw!r} needs an argument, e.g. {spec.lower()}(...).")
-        if not takes_arg and arg is not None:
-            raise SpecificationError(f"Option {raw!r} takes no argument. Write {name} alone.")
-        if spec == "GMMstyle":
-            gmm.append(_parse_gmm(arg, raw, columns, data, dummies))
-        elif spec == "IVstyle":
-            iv.append(_parse_iv(arg, raw, columns, data, dummies))
-        elif spec in ("ARtests", "H", "Level"):
-            try:
-                value = float(arg) if spec == "Level" else int(str(arg).strip())
-            except ValueError:
-                raise SpecificationError(f"Option {raw!r} needs a number; saw {arg!r}.") from None
-            if spec == "H" and value not in (1, 2, 3):
-                raise SpecificationError(f"h({arg}) invalid. Expected h(1), h(2) or h(3).")
-            if spec == "ARtests" and not 1 <= value <= 20:
-                raise SpecificationError(f"artests({arg}) invalid. Expected 1..20.")
-            if spec == "Level" and not 10 <= value < 100:
-                raise SpecificationError(f"level({arg}) invalid. Expected a number in [10, 100).")
-            kw[{"ARtests": "artests", "H": "h", "Level": "level"}[spec]] = value
-        else:
-            key = {
-                "Robust": "robust",
-                "TWOstep": "twostep",
-                "noConstant": "constant",
-                "noLeveleq": "system",
-                "ORthogonal": "orthogonal",
-                "SMall": "small",
-                "noDiffsargan": "diffsargan",
-            }[spec]
-            kw[key] = spec not in ("noConstant", "noLeveleq", "noDiffsargan")
+    kw, gmm, iv = _parse_options(parts[1] if len(parts) == 2 else "", columns, data, dummies)
     system = bool(kw.get("system", True))
     if system:
         for g in gmm:
