@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from bayes_kfdi.data import load
-from bayes_kfdi.data.load import data_dir
+
+RAW = Path(__file__).resolve().parents[2] / "data" / "raw"  # build inputs, not shipped
 
 #: The 12 source economies issue 3 requires in ofdi_real.
 REQUIRED_SOURCES = (
@@ -43,8 +45,8 @@ def test_china_gdp_exceeds_vietnam_2010(host):
 
 
 def test_host_covariates_match_raw(host):
-    wdi = pd.read_csv(data_dir() / "raw" / "wdi_selected_1988_2014.csv").set_index(["iso3", "year"])
-    pwt = pd.read_csv(data_dir() / "raw" / "pwt1001_1988_2014.csv").set_index(["iso3", "year"])
+    wdi = pd.read_csv(RAW / "wdi_selected_1988_2014.csv").set_index(["iso3", "year"])
+    pwt = pd.read_csv(RAW / "pwt1001_1988_2014.csv").set_index(["iso3", "year"])
     r = wdi.loc[("USA", 2005)]
     assert host.loc[("USA", 2005), "gdppc"] == pytest.approx(math.log(r["NY.GDP.PCAP.PP.CD"]))
     assert host.loc[("USA", 2005), "rd"] == pytest.approx(math.log(r["GB.XPD.RSDV.GD.ZS"] / 100))
@@ -54,7 +56,7 @@ def test_host_covariates_match_raw(host):
 
 
 def test_host_covariates_are_not_interpolated(host):
-    wdi = pd.read_csv(data_dir() / "raw" / "wdi_selected_1988_2014.csv").set_index(["iso3", "year"])
+    wdi = pd.read_csv(RAW / "wdi_selected_1988_2014.csv").set_index(["iso3", "year"])
     raw = wdi["SL.TLF.TERT.ZS"].reindex(host.index)
     np.testing.assert_array_equal(host["edu"].isna().to_numpy(), raw.isna().to_numpy())
     assert host["gdp"].notna().sum() == 33 * 25  # WDI PPP series start in 1990
@@ -67,7 +69,7 @@ def test_hosts_are_the_documented_33(host):
 
 
 def test_korea_usa_2005_equals_raw(ofdi):
-    raw = pd.read_csv(data_dir() / "raw" / "kor_ofdi_flows_abn2018.csv")
+    raw = pd.read_csv(RAW / "kor_ofdi_flows_abn2018.csv")
     want = raw.query("host == 'USA' and year == 2005")["fdi_net_flow_musd"].item()
     row = ofdi.query("series == 'KOR' and country == 'USA' and year == 2005")
     assert row["flow_musd"].item() == want == 1141.0
@@ -75,7 +77,7 @@ def test_korea_usa_2005_equals_raw(ofdi):
 
 
 def test_korea_flows_agree_with_korea_extract(ofdi):
-    raw = pd.read_csv(data_dir() / "raw" / "kor_ofdi_flows_abn2018.csv")
+    raw = pd.read_csv(RAW / "kor_ofdi_flows_abn2018.csv")
     raw = raw.assign(host=raw["host"].replace({"ROM": "ROU", "ZAR": "COD"}))
     kor = ofdi[ofdi["series"] == "KOR"].set_index(["country", "year"])["flow_musd"]
     raw = raw.set_index(["host", "year"])["fdi_net_flow_musd"]
@@ -102,7 +104,7 @@ def test_required_sources_present(ofdi):
 
 
 def test_unctad_host_reported_joined(ofdi):
-    raw = pd.read_csv(data_dir() / "raw" / "kor_ofdi_flows_unctad_hostreported_2001_2012.csv")
+    raw = pd.read_csv(RAW / "kor_ofdi_flows_unctad_hostreported_2001_2012.csv")
     row = ofdi.query("series == 'KOR' and country == 'USA' and year == 2005")
     want = raw.query("host == 'USA' and year == 2005")["fdi_inflow_musd"].item()
     assert row["flow_unctad_musd"].item() == want
