@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -146,17 +146,16 @@ def gmm(
     ] = None,
 ) -> None:
     """Difference/system GMM with xtabond2 syntax; prints the table, optionally writes JSON."""
-    from bayes_kfdi.gmm.model import run_gmm_command
+    from bayes_kfdi.jobs.gmm import run_gmm_command
 
     res, warns = run_gmm_command(
-        data=data, entity=entity, time=time, cmd=cmd, spec=spec, json_out=json_out
+        data=_data(data), entity=entity, time=time, cmd=cmd, spec=spec, json_out=json_out
     )
     for w in warns:
         err_console.print(f"warning: {w}", markup=False)
     console.print(res.summary(), markup=False, highlight=False, soft_wrap=True)
     if json_out is not None:
         console.print(f"wrote {json_out}", markup=False)
-
 
 
 @app.command("paper")
@@ -166,15 +165,19 @@ def paper(
     no_robustness: Annotated[
         bool, typer.Option("--no-robustness", help="Skip the section 6 robustness checks.")
     ] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing output folder.")
+    ] = False,
 ) -> None:
     """Reproduce the paper's Tables 2 and 3, trend interactions and robustness checks."""
-    from bayes_kfdi.paper import reproduce
+    from bayes_kfdi.jobs.paper import paper_job
 
-    res = reproduce(_data(data), out, robustness=not no_robustness)
+    res = paper_job(_data(data), out, robustness=not no_robustness, overwrite=overwrite)
     for name, er in res.run.runs.items():
         if er.error:
             err_console.print(f"warning: {name}: {er.error}", markup=False)
     console.print(f"wrote {len(res.files)} files to {out} in {res.seconds:.1f} s", markup=False)
+
 
 @app.command("fit")
 def fit_cmd(
@@ -206,50 +209,27 @@ def fit_cmd(
     ] = False,
 ) -> None:
     """Fit a Bayesian hierarchical dynamic panel model and write DIR/posterior.nc, summary.csv."""
-    import hashlib
+    from bayes_kfdi.jobs.fit import fit_job, load_fit_job
 
-    from bayes_kfdi.bayes.fit import fit as bayes_fit
-    from bayes_kfdi.bayes.fit import write_fit
-    from bayes_kfdi.bayes.spec import load_spec
-    from bayes_kfdi.data import parse_mapping, read_panel
-
-    spec = _spec(spec)
-    model_spec = load_spec(spec).with_sampler(
-        draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler,
-        target_accept=target_accept,
+    job = load_fit_job(
+        _data(data), _spec(spec), mapping=mapping,
+        sampler={"draws": draws, "tune": tune, "chains": chains, "seed": seed,
+                 "sampler": sampler, "target_accept": target_accept},
     )
-    panel = read_panel(_data(data), mapping=parse_mapping(mapping or []))
-    sha = hashlib.sha256(Path(data).read_bytes()).hexdigest()
-    from bayes_kfdi.multisource.spec import is_multisource_spec, load_multisource_spec
+    for note in job.notes:
+        console.print(note, markup=False)
+    model_spec = job.spec
 
-    fit_data: Any = panel
-    if is_multisource_spec(spec):  # [multisource]: fit the pooled model on its selection
-        from bayes_kfdi.multisource.pipeline import fit_input
+    def keep(old: Path, new: Path) -> None:
+        err_console.print(f"keeping the converged result in {old}; this unconverged fit goes "
+                          f"to {new}")
 
-        sel, fit_data = fit_input(panel.frame, load_multisource_spec(spec))
-        console.print(
-            f"[multisource] selection applied: {len(sel.sources)} sources, "
-            f"{len(sel.hosts)} hosts, {sel.rows_out} rows"
-            + "".join(f"; {s} left out ({why})" for s, why in sel.dropped_sources.items()),
-            markup=False,
-        )
     with console.status(
         f"[bold]fitting {model_spec.name}[/bold] ({model_spec.likelihood}, "
         f"{model_spec.sampler.sampler}, {model_spec.sampler.chains}x{model_spec.sampler.draws} "
         "draws): compiling and sampling"
     ):
-        result = bayes_fit(model_spec, fit_data, data_sha256=sha, progress=False)
-    target = out
-    old = out / "diagnostics.json"
-    if not result.diagnostics.converged and old.is_file():
-        import json
-
-        if json.loads(old.read_text()).get("converged"):
-            target = out.with_name(out.name + "-unconverged")
-            err_console.print(
-                f"keeping the converged result in {out}; this unconverged fit goes to {target}"
-            )
-    write_fit(result, target)
+        result, target = fit_job(job, out, on_keep=keep)
     beta = result.summary[result.summary["parameter"].isin(["rho", "beta"])]
     console.print(
         _frame_table(
@@ -280,7 +260,7 @@ def compare_cmd(
 ) -> None:
     """Compare fitted variants by ELPD-LOO with Pareto-k diagnostics."""
     from bayes_kfdi.bayes.compare import compare_fits
-    from bayes_kfdi.bayes.fit import load_fit
+    from bayes_kfdi.jobs.fitdir import load_fit
 
     fits = {}
     for d in dirs:
@@ -311,12 +291,12 @@ def reproduce_cmd(
     ] = None,
     hypotheses: Annotated[
         Path | None,
-        typer.Option("--hypotheses", help="Hypotheses spec; default: models/hypotheses.toml."),
+        typer.Option("--hypotheses", help="Hypotheses spec; default: the bundled hypotheses."),
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Sampler seed.")] = None,
 ) -> None:
     """Run the main job: data check, GMM, Bayesian fit, comparison, HTML + Markdown report."""
-    from bayes_kfdi.report.pipeline import reproduce
+    from bayes_kfdi.jobs.reproduce import reproduce
 
     res = reproduce(_data(data), out, quick=quick, overwrite=overwrite, spec=_spec(spec), seed=seed,
                     hypotheses=hypotheses, console=err_console)
@@ -350,6 +330,7 @@ def main() -> None:
             err_console.print(f"error: {message()}", markup=False)
             raise SystemExit(2) from None
         raise SystemExit(code) from None
+
 
 if __name__ == "__main__":
     main()

@@ -16,7 +16,6 @@ __all__ = [
     "ConvergenceError",
     "ProvenanceError",
     "OutputExistsError",
-    "StepUnavailableError",
     "BayesKfdiWarning",
     "MissingValueWarning",
     "FloorCodingWarning",
@@ -57,10 +56,6 @@ class ProvenanceError(BayesKfdiError):
 
 class OutputExistsError(BayesKfdiError):
     """An output directory exists and the caller did not ask to overwrite it."""
-
-
-class StepUnavailableError(BayesKfdiError):
-    """A pipeline step needs a component that is not in this installation yet."""
 
 
 class BayesKfdiWarning(UserWarning):

@@ -12,12 +12,13 @@ import xarray as xr
 from pymc.testing import mock_sample
 
 from bayes_kfdi.bayes.compare import compare_fits
-from bayes_kfdi.bayes.fit import MODEL_TYPE, fit, load_fit, write_fit
+from bayes_kfdi.bayes.fit import MODEL_TYPE, fit
 from bayes_kfdi.bayes.model import build_model
 from bayes_kfdi.bayes.spec import HierarchicalSpec
 from bayes_kfdi.bayes.summary import SUMMARY_COLUMNS
 from bayes_kfdi.constants import FDI_FLOOR
 from bayes_kfdi.exceptions import ConvergenceWarning, ProvenanceError, SpecificationError
+from bayes_kfdi.jobs.fitdir import load_fit, write_fit
 
 SCHEMA_COLUMNS = ("parameter", "series", "term", "mean", "sd", "q05", "q95", "r_hat", "ess_bulk")
 

@@ -33,7 +33,7 @@ def test_target_accept_option_reaches_the_sampler(tmp_path, monkeypatch):
         seen["spec"] = spec
         raise _Stop
 
-    monkeypatch.setattr(importlib.import_module("bayes_kfdi.bayes.fit"), "fit", fake_fit)
+    monkeypatch.setattr(importlib.import_module("bayes_kfdi.jobs.fit"), "bayes_fit", fake_fit)
     args = ["fit", "--data", str(DATA), "--spec", str(SPEC), "--out", str(tmp_path / "o")]
     res = CliRunner().invoke(app, [*args, "--target-accept", "0.97"])
     assert isinstance(res.exception, _Stop), res.output

@@ -1,6 +1,6 @@
 """The main job: validation before fitting, refusal to overwrite, atomic publication.
 
-The Bayesian fit is replaced by a stub that writes the fixture posterior, so these tests
+The Bayesian fit is replaced by a stub that returns the fixture posterior, so these tests
 exercise the orchestration in seconds; one slow test runs the real job with --quick.
 """
 
@@ -13,21 +13,22 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
+import xarray as xr
 
 from bayes_kfdi.exceptions import (
     DataError,
     OutputExistsError,
     SpecificationError,
 )
-from bayes_kfdi.report import pipeline
-from bayes_kfdi.report.pipeline import default_paths, reproduce
+from bayes_kfdi.jobs import reproduce as pipeline
+from bayes_kfdi.jobs.reproduce import default_paths, reproduce
 from bayes_kfdi.resources import data_dir, models_dir
 
 MODELS_DIR = models_dir()
 DATA_DIR = data_dir()
 
-REPO = Path(__file__).resolve().parents[2]
 DATA = DATA_DIR / "korea_semisynthetic.csv"
 SPEC = MODELS_DIR / "hierarchical.toml"
 
@@ -37,7 +38,6 @@ FIT_KWARGS: dict = {}
 
 def _stub_bayes(monkeypatch, fixture_dir: Path | None, *, fit_error: BaseException | None = None):
     """Replace the Bayesian fit; record calls. ``fixture_dir`` supplies the outputs."""
-    real = pipeline.bayes_components()
     calls: list[str] = []
 
     def fit(spec, panel, *, data_sha256, progress, log_prior):  # noqa: ARG001
@@ -45,16 +45,17 @@ def _stub_bayes(monkeypatch, fixture_dir: Path | None, *, fit_error: BaseExcepti
         FIT_KWARGS["log_prior"] = log_prior
         if fit_error is not None:
             raise fit_error
-        return SimpleNamespace(idata=None)
+        tree = xr.open_datatree(fixture_dir / "posterior.nc", engine="h5netcdf").load()
+        return SimpleNamespace(idata=tree, summary=pd.read_csv(fixture_dir / "summary.csv"))
 
-    def write_fit(result, out_dir):  # noqa: ARG001
+    def write_fit_files(result, out_dir):  # noqa: ARG001
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True)
         for name in ("posterior.nc", "summary.csv"):
             shutil.copy(fixture_dir / name, out_dir / name)
 
-    comps = {**real, "fit": fit, "write_fit": write_fit}
-    monkeypatch.setattr(pipeline, "bayes_components", lambda: comps)
+    monkeypatch.setattr(pipeline, "bayes_fit", fit)
+    monkeypatch.setattr(pipeline, "write_fit_files", write_fit_files)
     return calls
 
 
@@ -70,7 +71,7 @@ def fixture_outputs(tmp_path_factory, make_run_dir) -> Path:
 def test_defaults_point_at_shipped_files() -> None:
     d = default_paths()
     assert d["data"] == DATA and d["hypotheses"].name == "hypotheses.toml"
-    assert d["out"] == REPO / "reports" / "example"
+    assert d["out"] == Path("reports") / "latest"  # never the committed example
 
 
 def test_refuses_existing_output_before_any_work(tmp_path: Path, monkeypatch) -> None:
@@ -183,3 +184,62 @@ def test_real_quick_job_end_to_end(tmp_path: Path) -> None:
         assert f'id="{h}"' in html
     assert (tmp_path / "rep" / "run" / "posterior.nc").is_file()
     assert "Power-scaling sensitivity is not available" not in html
+
+
+def test_each_gmm_equation_is_fitted_once(tmp_path: Path, monkeypatch,
+                                          fixture_outputs: Path) -> None:
+    """One job fits each equation once: the report, run/gmm and paper/ share the fits."""
+    from bayes_kfdi.gmm.model import SystemGMM
+
+    _stub_bayes(monkeypatch, fixture_outputs)
+    fits: list[str] = []
+    real_fit = SystemGMM.fit
+
+    def counted(self):
+        fits.append("fit")
+        return real_fit(self)
+
+    monkeypatch.setattr(SystemGMM, "fit", counted)
+    equations = pipeline.load_equations()[:2]
+    monkeypatch.setattr(pipeline, "load_equations", lambda: equations)
+    out = tmp_path / "rep"
+    reproduce(DATA, out, quick=True, spec=SPEC, seed=3)
+    assert len(fits) == 2
+    assert sorted(p.name for p in (out / "run" / "gmm").glob("*.json")) == sorted(
+        f"{e.series}.json" if e.variant == "baseline" else f"{e.series}.{e.variant}.json"
+        for e in equations
+    )
+    assert not (out / "paper" / "gmm").exists()  # stored once, in run/gmm
+
+
+def test_a_failed_equation_is_a_failure_everywhere(tmp_path: Path, monkeypatch,
+                                                   fixture_outputs: Path) -> None:
+    """An equation the engine cannot estimate shows its message, never a number."""
+    from bayes_kfdi.exceptions import IdentificationError
+    from bayes_kfdi.gmm.model import SystemGMM
+
+    _stub_bayes(monkeypatch, fixture_outputs)
+    equations = pipeline.load_equations()[:2]
+    monkeypatch.setattr(pipeline, "load_equations", lambda: equations)
+    real_fit = SystemGMM.fit
+    first = equations[0]
+
+    calls: list[str] = []
+
+    def failing(self):
+        calls.append(self.command)
+        if len(calls) == 1:  # the first equation in the list
+            raise IdentificationError("no instrument left")
+        return real_fit(self)
+
+    monkeypatch.setattr(SystemGMM, "fit", failing)
+    out = tmp_path / "rep"
+    reproduce(DATA, out, quick=True, spec=SPEC, seed=3)
+    failed = json.loads((out / "run" / "gmm_failures.json").read_text())
+    name = f"{first.series}.json" if first.variant == "baseline" else \
+        f"{first.series}.{first.variant}.json"
+    assert failed == {name: "IdentificationError: no instrument left"}
+    assert not (out / "run" / "gmm" / name).exists()
+    table = pd.read_csv(out / "paper" / f"{first.table}.csv")
+    rows = table[table["equation"] == first.name]
+    assert rows["coef"].isna().all()  # footer rows only, every number missing

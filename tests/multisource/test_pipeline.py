@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from bayes_kfdi.cli import app
 from bayes_kfdi.exceptions import DataError, OutputExistsError, SpecificationError
-from bayes_kfdi.report.pipeline import reproduce
+from bayes_kfdi.jobs.reproduce import reproduce
 from bayes_kfdi.resources import data_dir, models_dir
 
 MODELS_DIR = models_dir()

@@ -13,10 +13,19 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from bayes_kfdi.jobs.multisource import write_run
+from bayes_kfdi.jobs.report import write_rendered
 from bayes_kfdi.multisource.analysis import GmmBaseline
 from bayes_kfdi.multisource.panel import Selection
 from bayes_kfdi.multisource.pipeline import MultiSourceResult
-from bayes_kfdi.multisource.render import GMM_Z, per_source_tables, write_report, write_run
+from bayes_kfdi.report.multisource import GMM_Z, per_source_tables, render_multisource
+
+
+def write_report(res, out, *, name, quick, manifest):
+    """Render the report and write it as the job does; return (markdown, html) paths."""
+    rendered, _ = render_multisource(res, name=name, quick=quick, manifest=manifest)
+    paths = write_rendered(rendered, out)
+    return paths.markdown, paths.html
 
 
 class _Diag:

@@ -3,8 +3,9 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 from bayes_kfdi.paper.equations import PaperEquation
-from bayes_kfdi.paper.render import layout, to_html, to_latex, to_markdown, write_text_atomic
+from bayes_kfdi.paper.render import layout, to_html, to_latex, to_markdown
 from bayes_kfdi.paper.tables import EquationRun, PaperRun, build_table
+from bayes_kfdi.writer import write_text
 
 
 def _table(fake_result):
@@ -59,6 +60,6 @@ def test_html_markdown_latex(fake_result):
 
 
 def test_atomic_write_leaves_no_temp_files(tmp_path):
-    write_text_atomic(tmp_path / "a" / "x.txt", "hi")
+    write_text(tmp_path / "a" / "x.txt", "hi")
     assert (tmp_path / "a" / "x.txt").read_text() == "hi"
     assert [f.name for f in (tmp_path / "a").iterdir()] == ["x.txt"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bayes_kfdi.jobs.report import rerender as render_report
 from bayes_kfdi.report.hypothesis import load_hypotheses
-from bayes_kfdi.report.render import render_report
 
 PROBE = """<script>
 window.addEventListener("load", function () {

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from bayes_kfdi.jobs.report import rerender as render_report
 from bayes_kfdi.report.hypothesis import load_hypotheses, parse_hypotheses
-from bayes_kfdi.report.render import render_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

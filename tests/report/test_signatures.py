@@ -1,4 +1,4 @@
-"""Public report functions have explicit, annotated signatures (no **kwargs)."""
+"""Public report and job functions have explicit, annotated signatures (no **kwargs)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,14 @@ MODULES = [
     "bayes_kfdi.report.tables",
     "bayes_kfdi.report.figures",
     "bayes_kfdi.report.render",
-    "bayes_kfdi.report.pipeline",
+    "bayes_kfdi.report.multisource",
+    "bayes_kfdi.jobs.reproduce",
+    "bayes_kfdi.jobs.report",
+    "bayes_kfdi.jobs.paper",
+    "bayes_kfdi.jobs.multisource",
+    "bayes_kfdi.jobs.fit",
+    "bayes_kfdi.jobs.fitdir",
+    "bayes_kfdi.jobs.gmm",
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bayes_kfdi.bayes.compare import compare_fits
 from bayes_kfdi.bayes.diagnostics import Diagnostics, diagnose, ppc_table
-from bayes_kfdi.bayes.fit import FitResult, fit, load_fit, write_fit
+from bayes_kfdi.bayes.fit import FitResult, fit
 from bayes_kfdi.bayes.model import ModelData, build_model, prepare_data
 from bayes_kfdi.bayes.spec import HierarchicalSpec, PriorConfig, SamplerConfig, load_spec
 from bayes_kfdi.bayes.summary import summarize
@@ -19,8 +19,6 @@ __all__ = [
     "build_model",
     "FitResult",
     "fit",
-    "write_fit",
-    "load_fit",
     "Diagnostics",
     "diagnose",
     "ppc_table",

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,18 +22,16 @@ import xarray as xr
 
 from bayes_kfdi.bayes.diagnostics import Diagnostics, diagnose, ppc_table, warn_if_not_converged
 from bayes_kfdi.bayes.model import ModelData, build_model, prepare_data
-from bayes_kfdi.bayes.spec import HierarchicalSpec, spec_from_dict
+from bayes_kfdi.bayes.spec import HierarchicalSpec
 from bayes_kfdi.bayes.summary import summarize
 from bayes_kfdi.data.panel import PanelData
-from bayes_kfdi.exceptions import EstimationError, ProvenanceError
+from bayes_kfdi.exceptions import EstimationError
 
 __all__ = [
     "FitResult",
     "fit",
     "sample_model",
     "frame_sha256",
-    "write_fit",
-    "load_fit",
     "MODEL_TYPE",
     "EVAL_COMPILE",
     "add_deterministics",
@@ -412,86 +406,3 @@ def fit(
         ppc=ppc,
         timings={"build": t_build, **timings, "postprocess": t_post},
     )
-
-
-def _encoding(idata: xr.DataTree) -> dict[str, dict[str, dict[str, object]]]:
-    enc: dict[str, dict[str, dict[str, object]]] = {}
-    for node in idata.subtree:
-        if not node.has_data:
-            continue
-        path = node.path
-        enc[path] = {
-            str(v): {"compression": "gzip", "compression_opts": 4}
-            for v, da in node.dataset.data_vars.items()
-            if da.dtype.kind in "fiub"
-        }
-    return enc
-
-
-def write_fit(result: FitResult, out_dir: str | Path) -> Path:
-    """Write ``posterior.nc``, ``summary.csv`` and ``ppc.csv`` to ``out_dir`` atomically.
-
-    Files are written to a temporary sibling directory that then replaces ``out_dir``
-    (the old directory is kept as ``<out_dir>.previous`` until the swap succeeded), so
-    a crash never leaves a half-written result where a good one was.
-    """
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        tree = result.idata.copy()
-        post = tree["posterior"].to_dataset()
-        drop = [v for v in post.data_vars if str(v).endswith(_DROP_SUFFIXES)]
-        if drop:
-            tree["posterior"] = xr.DataTree(post.drop_vars(drop))
-            tree.attrs["posterior_vars_not_stored"] = json.dumps(drop)
-        tree.to_netcdf(tmp / "posterior.nc", engine="h5netcdf", encoding=_encoding(tree))
-        result.summary.to_csv(tmp / "summary.csv", index=False)
-        if not result.ppc.empty:
-            result.ppc.to_csv(tmp / "ppc.csv", index=False)
-        (tmp / "diagnostics.json").write_text(
-            json.dumps(result.diagnostics.to_attrs(), indent=2) + "\n", encoding="utf-8"
-        )
-        backup = out.with_name(out.name + ".previous")
-        if out.exists():
-            if backup.exists():
-                shutil.rmtree(backup)
-            os.replace(out, backup)
-        os.replace(tmp, out)
-        if backup.exists():
-            shutil.rmtree(backup)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
-
-
-def load_fit(out_dir: str | Path, *, spec: HierarchicalSpec | None = None) -> xr.DataTree:
-    """Open ``out_dir/posterior.nc``, checking provenance.
-
-    Raises
-    ------
-    ProvenanceError
-        If the file was not written by this package, or ``spec`` is given and its
-        model hash differs from the stored one.
-    """
-    path = Path(out_dir) / "posterior.nc"
-    if not path.is_file():
-        raise ProvenanceError(
-            f"no posterior.nc in '{out_dir}'; expected a directory written by "
-            "`bayes-kfdi fit --out DIR`"
-        )
-    idata = xr.open_datatree(path, engine="h5netcdf")
-    if idata.attrs.get("model_type") != MODEL_TYPE:
-        raise ProvenanceError(
-            f"'{path}' has model_type {idata.attrs.get('model_type')!r}; expected "
-            f"{MODEL_TYPE!r}; it was not written by bayes-kfdi fit"
-        )
-    if spec is not None:
-        stored = spec_from_dict(json.loads(idata.attrs["spec_json"])).model_hash()
-        if stored != spec.model_hash():
-            raise ProvenanceError(
-                f"'{path}' was fitted with spec hash {stored[:12]}, not {spec.model_hash()[:12]}"
-                "; refit with this spec"
-            )
-    return idata

@@ -6,8 +6,8 @@ economy (ISO3) and ``country`` the host. The pooled model is
 selection of sources/hosts/years (:mod:`.panel`), the ``[multisource]`` spec section
 (:mod:`.spec`), the one-model-per-source rival for LOO (:mod:`.model`), source-level
 contrasts vs Korea, H1 probabilities and per-source GMM (:mod:`.analysis`), a simulated
-panel with known truth (:mod:`.simulate`), the job (:mod:`.pipeline`) and its report
-(:mod:`.render`, the only module here that writes files).
+panel with known truth (:mod:`.simulate`) and the computation (:mod:`.pipeline`). The
+job is :mod:`bayes_kfdi.jobs.multisource`, the report :mod:`bayes_kfdi.report.multisource`.
 """
 
 from __future__ import annotations
@@ -28,11 +28,7 @@ from bayes_kfdi.multisource.panel import (
     SelectionConfig,
     select_panel,
 )
-from bayes_kfdi.multisource.pipeline import (
-    MultiSourceResult,
-    reproduce_multisource,
-    run_multisource,
-)
+from bayes_kfdi.multisource.pipeline import MultiSourceResult, run_multisource
 from bayes_kfdi.multisource.simulate import simulate_multi_source
 from bayes_kfdi.multisource.spec import (
     MultiSourceSpec,
@@ -55,7 +51,6 @@ __all__ = [
     "load_multisource_spec",
     "loo_pooled_vs_separate",
     "per_source_gmm",
-    "reproduce_multisource",
     "run_multisource",
     "select_panel",
     "simulate_multi_source",

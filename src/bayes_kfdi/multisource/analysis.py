@@ -6,7 +6,6 @@ All functions take a fitted ``xarray.DataTree`` (posterior with ``beta`` over
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import arviz as az
@@ -15,7 +14,8 @@ import pandas as pd
 import xarray as xr
 
 from bayes_kfdi.constants import CI_PROB, COUNTRY, OUTCOME, SERIES, YEAR
-from bayes_kfdi.exceptions import BayesKfdiError, SpecificationError
+from bayes_kfdi.exceptions import SpecificationError
+from bayes_kfdi.gmm.runner import fit_equation
 
 __all__ = [
     "H1_TERMS",
@@ -206,8 +206,6 @@ def per_source_gmm(frame: pd.DataFrame, command: str) -> GmmBaseline:
     consecutive years, when fewer than :data:`GMM_MIN_HOSTS` hosts do, or when the
     engine raises.
     """
-    from bayes_kfdi.gmm import xtabond2
-
     results: dict[str, dict] = {}
     skipped: dict[str, str] = {}
     for s, sub in frame.groupby(SERIES, sort=False):
@@ -222,14 +220,11 @@ def per_source_gmm(frame: pd.DataFrame, command: str) -> GmmBaseline:
                 f"years and >= {GMM_MIN_HOSTS} such hosts"
             )
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                res = xtabond2(sub, command, entity=COUNTRY, time=YEAR)
-            except (BayesKfdiError, np.linalg.LinAlgError, ValueError) as exc:
-                skipped[str(s)] = f"GMM failed: {type(exc).__name__}: {exc}"
-                continue
-        results[str(s)] = res.to_json_dict()
+        fit = fit_equation(sub, command)
+        if fit.result is None:
+            skipped[str(s)] = f"GMM failed: {fit.error}"
+            continue
+        results[str(s)] = fit.result.to_json_dict()
     return GmmBaseline(results=results, skipped=skipped, command=command)
 
 

@@ -24,7 +24,7 @@ __all__ = [
     "select_panel",
 ]
 
-#: The emerging source economies of issue 8 (ISO3), Korea first.
+#: The emerging source economies of the multi-source study (ISO3), Korea first.
 DEFAULT_SOURCES: tuple[str, ...] = (
     "KOR", "CHN", "MYS", "THA", "TWN", "MEX", "CHL", "TUR", "RUS", "BRA", "ZAF", "IND",
 )

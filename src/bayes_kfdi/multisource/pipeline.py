@@ -1,42 +1,22 @@
-"""The multi-source job: select, fit pooled and per-source models, compare, GMM, report.
+"""The multi-source computation: select, fit pooled and per-source models, compare, GMM.
 
-:func:`run_multisource` computes (no file I/O); :func:`reproduce_multisource` is what
-``bayes-kfdi reproduce --spec models/multi_source.toml`` runs: it validates everything
-first, builds the report beside the target and publishes it with ``os.replace``
-(the helpers of :mod:`bayes_kfdi.report.render`), so an interrupted run leaves the
-previous report intact.
-
-Layout written to ``OUT``::
-
-    report.html  report.md  figures/forest.png  figures/contrasts.png
-    run/summary.csv  run/posterior.nc  run/ppc.csv  run/diagnostics.json   (pooled fit)
-    run/selection.csv  run/slopes.csv  run/contrasts.csv  run/h1.csv
-    run/loo_pooled_vs_separate.csv  run/separate_diagnostics.json
-    run/gmm/<source>.json  run/gmm/coefficients.csv  run/gmm/skipped.json
-    run/manifest.json
+:func:`run_multisource` computes and writes nothing; the job that validates, runs it and
+publishes the report is :mod:`bayes_kfdi.jobs.multisource`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import time
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pymc as pm
 import xarray as xr
-from rich.console import Console
 
-from bayes_kfdi import __version__
 from bayes_kfdi.bayes.diagnostics import Diagnostics, diagnose
-from bayes_kfdi.bayes.fit import FitResult, fit, sample_model, write_fit
+from bayes_kfdi.bayes.fit import FitResult, fit, sample_model
 from bayes_kfdi.bayes.model import ModelData, prepare_data
-from bayes_kfdi.data.readers import read_panel
-from bayes_kfdi.exceptions import DataError, OutputExistsError, SpecificationError
 from bayes_kfdi.multisource.analysis import (
     GmmBaseline,
     contrasts,
@@ -47,7 +27,7 @@ from bayes_kfdi.multisource.analysis import (
 )
 from bayes_kfdi.multisource.model import build_independent, host_level_history
 from bayes_kfdi.multisource.panel import Selection, select_panel
-from bayes_kfdi.multisource.spec import MultiSourceSpec, load_multisource_spec
+from bayes_kfdi.multisource.spec import MultiSourceSpec
 
 __all__ = [
     "MultiSourceResult",
@@ -57,12 +37,10 @@ __all__ = [
     "fit_input",
     "model_data",
     "run_multisource",
-    "reproduce_multisource",
 ]
 
 #: ``--quick``: two short chains, a smoke run (the report says so).
 QUICK_SAMPLER: dict[str, int] = {"draws": 150, "tune": 150, "chains": 2}
-RUN_DIR = "run"
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,72 +168,3 @@ def run_multisource(
         gmm=gmm,
         seconds=secs,
     )
-
-
-def reproduce_multisource(
-    data: str | Path,
-    out: str | Path,
-    spec: str | Path,
-    *,
-    quick: bool = False,
-    overwrite: bool = False,
-    seed: int | None = None,
-    console: Console | None = None,
-) -> Path:
-    """Run the multi-source job and publish ``out`` (report.html, report.md, run/).
-
-    Raises
-    ------
-    OutputExistsError, DataError, SpecificationError
-        Before any fitting, when an input is invalid.
-    """
-    from bayes_kfdi.multisource import render
-
-    t_start = time.perf_counter()
-    data_p, out_p, spec_p = Path(data), Path(out), Path(spec)
-    console = console or Console(stderr=True)
-    if out_p.exists() and not overwrite:
-        raise OutputExistsError(
-            f"output directory {out_p} already exists; expected a new directory; pass "
-            "--overwrite to replace it or choose another --out"
-        )
-    if not data_p.is_file():
-        raise DataError(f"data file {data_p} does not exist; pass --data FILE")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise SpecificationError(f"seed = {seed!r}; expected a non-negative integer")
-    mspec = load_multisource_spec(spec_p)
-    sampler = mspec.model.sampler
-    if quick:
-        sampler = dataclasses.replace(sampler, **QUICK_SAMPLER)
-    if seed is not None:
-        sampler = dataclasses.replace(sampler, seed=seed)
-    mspec = dataclasses.replace(mspec, model=dataclasses.replace(mspec.model, sampler=sampler))
-    panel = read_panel(data_p)
-    select_panel(panel.frame, mspec.selection)  # fail before sampling
-    sha = hashlib.sha256(data_p.read_bytes()).hexdigest()
-    console.print(f"[bold]multi-source job[/bold]: {data_p.name}, spec {spec_p.name}"
-                  + (" (quick)" if quick else ""))
-    res = run_multisource(panel.frame, mspec, data_sha256=sha)
-    total = time.perf_counter() - t_start
-    manifest: dict[str, Any] = {
-        "package_version": __version__, "data": str(data_p), "data_sha256": sha,
-        "spec": str(spec_p), "reference": mspec.selection.reference, "quick": quick,
-        "seed": sampler.seed,
-        "sampler": dataclasses.asdict(sampler), "seconds": {**res.seconds, "total": total},
-    }
-    from bayes_kfdi.report import render as report_render
-
-    build = report_render.make_build_dir(out_p)
-    try:
-        write_fit(res.pooled, build / RUN_DIR)
-        render.write_run(res, build / RUN_DIR, manifest)
-        render.write_report(res, build, name=out_p.name, quick=quick, manifest=manifest)
-        report_render.publish_dir(build, out_p, overwrite=overwrite)
-    except BaseException:
-        report_render.discard_dir(build)
-        raise
-    console.print(f"report written to {out_p} in {total:.0f} s "
-                  f"(converged: {res.pooled.diagnostics.converged})")
-    return out_p
-
-

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bayes_kfdi.paper.equations import PaperEquation, load_equation, load_equations
-from bayes_kfdi.paper.pipeline import PaperOutputs, reproduce
+from bayes_kfdi.paper.pipeline import PaperOutputs, paper_manifest, paper_outputs
 from bayes_kfdi.paper.tables import PaperRun, attenuation, build_table, recovery, run_equations
 from bayes_kfdi.paper.trend import TrendEffect, two_sd_effect
 
@@ -17,7 +17,8 @@ __all__ = [
     "load_equation",
     "load_equations",
     "recovery",
-    "reproduce",
+    "paper_manifest",
+    "paper_outputs",
     "run_equations",
     "two_sd_effect",
 ]

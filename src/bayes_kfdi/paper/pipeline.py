@@ -1,10 +1,8 @@
-"""``bayes-kfdi paper``: every equation, every table, every output file."""
+"""The paper's outputs from fitted equations: every table, as tidy frames and as text."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,19 +10,16 @@ import pandas as pd
 
 from bayes_kfdi.constants import FDI_FLOOR, SERIES, YEAR
 from bayes_kfdi.paper import render
-from bayes_kfdi.paper.equations import PaperEquation, load_equations
 from bayes_kfdi.paper.tables import (
     COLUMNS,
     PaperRun,
     attenuation,
     build_table,
-    read_truth,
     recovery,
-    run_equations,
 )
 from bayes_kfdi.paper.trend import PAPER_WAGE_EFFECT, two_sd_effect
 
-__all__ = ["PaperOutputs", "reproduce", "wage_effect"]
+__all__ = ["PaperOutputs", "paper_manifest", "paper_outputs", "wage_effect"]
 
 #: The equation and series of the paper's two-sd wage effect.
 _WAGE_EQUATION = "efficiency_trend"
@@ -33,22 +28,20 @@ _WAGE_SERIES = "electronics_efficiency"
 
 @dataclass(frozen=True, slots=True)
 class PaperOutputs:
-    """What :func:`reproduce` computed and wrote.
+    """What :func:`paper_outputs` computed.
 
     Attributes
     ----------
-    run : the fits ; tables : name -> tidy table ; files : written paths
+    run : the fits ; tables : name -> tidy table ; files : file name -> text
     wage : the two-sd wage effect table (None if the trend equation failed)
     attenuation : per-series attenuation vs the truth (None without truth)
-    seconds : wall time of the whole call
     """
 
     run: PaperRun
     tables: dict[str, pd.DataFrame]
-    files: tuple[Path, ...]
+    files: dict[str, str]
     wage: pd.DataFrame | None
     attenuation: pd.DataFrame | None
-    seconds: float
 
 
 def wage_effect(run: PaperRun, panel: pd.DataFrame) -> pd.DataFrame | None:
@@ -90,40 +83,25 @@ def wage_effect(run: PaperRun, panel: pd.DataFrame) -> pd.DataFrame | None:
     return pd.concat(parts, ignore_index=True)
 
 
-def reproduce(
-    data: str | Path,
-    out: str | Path,
-    *,
-    equations: tuple[PaperEquation, ...] | None = None,
-    robustness: bool = True,
-) -> PaperOutputs:
-    """Run the paper's equations on a panel file and write every output into ``out``.
+def paper_outputs(run: PaperRun, panel: pd.DataFrame) -> PaperOutputs:
+    """Tables 2 and 3 (baseline and trend), the wage effect and the recovery checks.
 
     Parameters
     ----------
-    data : path
-        A canonical panel file; ``<stem>.truth.json`` beside it supplies the truth.
-    out : path
-        Output folder (created). Files: ``table2.csv``, ``table3.csv``,
-        ``table{2,3}_trend.csv``, each also as ``.md``, ``.html``, ``.tex``;
-        ``wage_effect.csv``; ``gmm/<equation>.json`` (SCHEMA section 2);
-        ``recovery.csv`` and ``attenuation.csv`` when a truth is present;
-        ``robustness/`` (see :mod:`bayes_kfdi.paper.robustness`); ``manifest.json``.
-    equations : tuple of PaperEquation, optional
-        Default: every file in ``models/paper``.
-    robustness : bool
-        Also run the section 6 robustness checks.
-    """
-    from bayes_kfdi.data import read_panel
+    run : PaperRun
+        The fitted equations (:func:`~bayes_kfdi.paper.tables.run_equations`).
+    panel : pandas.DataFrame
+        The long panel they were fitted on.
 
-    t0 = time.perf_counter()
-    data, out = Path(data), Path(out)
-    panel = read_panel(data).frame.reset_index(drop=False)
-    panel = panel.loc[:, ~panel.columns.duplicated()]
-    eqs = load_equations() if equations is None else equations
-    truth = read_truth(data)
-    run = run_equations(panel, eqs, truth=truth, data_path=data)
-    files: list[Path] = []
+    Returns
+    -------
+    PaperOutputs
+        ``files`` maps each output file name to its text: ``table2.csv``,
+        ``table3.csv``, ``table{2,3}_trend.csv``, each also as ``.md``, ``.html``,
+        ``.tex``; ``wage_effect.csv``; ``recovery.csv`` and ``attenuation.csv`` when the
+        run has a truth. Nothing is written.
+    """
+    files: dict[str, str] = {}
     tables: dict[str, pd.DataFrame] = {}
     for table in ("table2", "table3"):
         for variant in ("baseline", "trend"):
@@ -132,46 +110,29 @@ def reproduce(
                 continue
             stem = table if variant == "baseline" else f"{table}_trend"
             tables[stem] = t
-            files.append(render.write_text_atomic(out / f"{stem}.csv", t.to_csv(index=False)))
-            files.append(
-                render.write_text_atomic(
-                    out / f"{stem}.md", render.to_markdown(t, table, variant=variant)
-                )
-            )
-            files.append(
-                render.write_text_atomic(
-                    out / f"{stem}.html", render.to_html(t, table, variant=variant)
-                )
-            )
-            files.append(
-                render.write_text_atomic(
-                    out / f"{stem}.tex", render.to_latex(t, table, variant=variant)
-                )
-            )
-    for name, er in run.runs.items():
-        if er.result is not None:
-            files.append(
-                render.write_json_atomic(out / "gmm" / f"{name}.json", er.result.to_json_dict())
-            )
+            files[f"{stem}.csv"] = t.to_csv(index=False)
+            files[f"{stem}.md"] = render.to_markdown(t, table, variant=variant)
+            files[f"{stem}.html"] = render.to_html(t, table, variant=variant)
+            files[f"{stem}.tex"] = render.to_latex(t, table, variant=variant)
     wage = wage_effect(run, panel)
     if wage is not None:
-        files.append(render.write_text_atomic(out / "wage_effect.csv", wage.to_csv(index=False)))
+        files["wage_effect.csv"] = wage.to_csv(index=False)
     att = None
-    if truth is not None:
+    if run.truth is not None:
         base = pd.concat(
             [tables[k] for k in ("table2", "table3") if k in tables], ignore_index=True
         )
-        rec = recovery(base)
         att = attenuation(base)
-        files.append(render.write_text_atomic(out / "recovery.csv", rec.to_csv(index=False)))
-        files.append(render.write_text_atomic(out / "attenuation.csv", att.to_csv(index=False)))
-    if robustness:
-        from bayes_kfdi.paper.robustness import run_robustness
+        files["recovery.csv"] = recovery(base).to_csv(index=False)
+        files["attenuation.csv"] = att.to_csv(index=False)
+    return PaperOutputs(run=run, tables=tables, files=files, wage=wage, attenuation=att)
 
-        files.extend(run_robustness(panel, run, out / "robustness"))
-    manifest: dict[str, Any] = {
-        "data": str(data),
-        "truth": truth is not None,
+
+def paper_manifest(run: PaperRun, panel: pd.DataFrame, *, seconds: float) -> dict[str, Any]:
+    """Provenance of a paper run: data, equations with their status, notes and timing."""
+    return {
+        "data": str(run.data_path),
+        "truth": run.truth is not None,
         "floor_share": float(np.mean(np.isclose(panel["fdi"].to_numpy(float), FDI_FLOOR))),
         "equations": {
             n: {
@@ -187,14 +148,5 @@ def reproduce(
         },
         "notes": list(run.notes),
         "columns": list(COLUMNS),
-        "seconds": round(time.perf_counter() - t0, 3),
+        "seconds": round(seconds, 3),
     }
-    files.append(render.write_json_atomic(out / "manifest.json", manifest))
-    return PaperOutputs(
-        run=run,
-        tables=tables,
-        files=tuple(files),
-        wage=wage,
-        attenuation=att,
-        seconds=time.perf_counter() - t0,
-    )

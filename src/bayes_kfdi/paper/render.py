@@ -1,4 +1,4 @@
-"""Tables 2 and 3 in the paper's layout (Markdown, HTML, LaTeX) and the only file I/O.
+"""Tables 2 and 3 in the paper's layout (Markdown, HTML, LaTeX), as text.
 
 The layout copies the published tables: one column per series, one row per variable,
 each cell ``coef*** (se)``; then the footer (observations, groups, AR(1) and AR(2) with
@@ -8,15 +8,11 @@ p-values, Hansen's J with its p-value, instruments).
 from __future__ import annotations
 
 import html
-import json
 import math
-import os
-import tempfile
-from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
+from bayes_kfdi.formatting import format_number
 from bayes_kfdi.paper.equations import TREND_SUFFIX
 
 __all__ = [
@@ -27,8 +23,6 @@ __all__ = [
     "to_html",
     "to_latex",
     "to_markdown",
-    "write_bytes_atomic",
-    "write_text_atomic",
 ]
 
 #: Paper row labels of the canonical terms.
@@ -88,7 +82,7 @@ def _label(var: str) -> str:
 
 
 def _num(x: float, digits: int = 2) -> str:
-    return "" if x is None or not math.isfinite(x) else f"{x:.{digits}f}"
+    return format_number(x, digits, missing="")
 
 
 def layout(table: pd.DataFrame, *, source: str = "estimate") -> pd.DataFrame:
@@ -282,38 +276,3 @@ def to_latex(table: pd.DataFrame, table_name: str, *, variant: str = "baseline")
         )
     lines += [r"\bottomrule", r"\end{tabular}", rf"\par\footnotesize {_tex(_NOTE)}", r"\end{table}"]
     return "\n".join(lines) + "\n"
-
-
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
-    return write_bytes_atomic(path, text.encode("utf-8"))
-
-
-def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_json_atomic(path: str | Path, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON (NaN becomes null)."""
-    return write_text_atomic(path, json.dumps(_nan_to_none(obj), indent=2) + "\n")
-
-
-def _nan_to_none(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _nan_to_none(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_nan_to_none(v) for v in obj]
-    return obj

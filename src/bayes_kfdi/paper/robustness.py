@@ -15,11 +15,13 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 from bayes_kfdi.constants import (
     COUNTRY,
@@ -30,7 +32,8 @@ from bayes_kfdi.constants import (
     TRADE_COVARIATES,
     YEAR,
 )
-from bayes_kfdi.exceptions import BayesKfdiError, DataError
+from bayes_kfdi.exceptions import DataError
+from bayes_kfdi.gmm.runner import EquationFit, fit_equation
 
 __all__ = [
     "SWEEP_COLLAPSE",
@@ -42,7 +45,7 @@ __all__ = [
     "instrument_sweep",
     "lag_variants",
     "plot_sweep",
-    "run_robustness",
+    "robustness_outputs",
     "static_panels",
     "vif",
 ]
@@ -105,19 +108,8 @@ def build_command(cfg: InstrumentConfig, columns: Sequence[str]) -> str:
     return " ".join(parts)
 
 
-def _fit(frame: pd.DataFrame, cmd: str) -> Any | None:
-    from bayes_kfdi.gmm import xtabond2
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for c in (cmd, cmd + " nodiffsargan"):
-            try:
-                return xtabond2(frame, c, entity=COUNTRY, time=YEAR)
-            except np.linalg.LinAlgError:
-                continue
-            except BayesKfdiError:
-                return None
-    return None
+def _fit(frame: pd.DataFrame, cmd: str) -> EquationFit:
+    return fit_equation(frame, cmd)
 
 
 def _series_frame(panel: pd.DataFrame, series: str) -> pd.DataFrame:
@@ -212,15 +204,18 @@ def vif(panel: pd.DataFrame, series: str) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------ GMM variants
-def _summ(res: Any, series: str, cfg: InstrumentConfig, variant: str) -> list[dict[str, Any]]:
+def _summ(fit: EquationFit, series: str, cfg: InstrumentConfig,
+          variant: str) -> list[dict[str, Any]]:
     with warnings.catch_warnings():
         # a non-positive Windmeijer variance gives NaN SEs; they stay NaN in the table
         warnings.simplefilter("ignore", RuntimeWarning)
-        return _summ_rows(res, series, cfg, variant)
+        return _summ_rows(fit, series, cfg, variant)
 
 
-def _summ_rows(res: Any, series: str, cfg: InstrumentConfig, variant: str) -> list[dict[str, Any]]:
+def _summ_rows(fit: EquationFit, series: str, cfg: InstrumentConfig,
+               variant: str) -> list[dict[str, Any]]:
     rows = []
+    res = fit.result
     if res is None:
         return [
             {
@@ -236,6 +231,7 @@ def _summ_rows(res: Any, series: str, cfg: InstrumentConfig, variant: str) -> li
                 "hansen_p": math.nan,
                 "ar2_p": math.nan,
                 "ok": False,
+                "error": fit.error,
             }
         ]
     hp = getattr(res.hansen, "pval", math.nan)
@@ -255,6 +251,7 @@ def _summ_rows(res: Any, series: str, cfg: InstrumentConfig, variant: str) -> li
                 "hansen_p": float(hp),
                 "ar2_p": float(ar2),
                 "ok": True,
+                "error": None,
             }
         )
     return rows
@@ -308,7 +305,7 @@ def instrument_sweep(
     return pd.DataFrame(rows)
 
 
-def plot_sweep(sweep: pd.DataFrame, path: str | Path, *, n_groups: int | None = None) -> Path:
+def plot_sweep(sweep: pd.DataFrame, *, n_groups: int | None = None) -> Figure:
     """Coefficients and Hansen's p against the instrument count, one row per series."""
     import matplotlib
 
@@ -361,24 +358,23 @@ def plot_sweep(sweep: pd.DataFrame, path: str | Path, *, n_groups: int | None = 
         fontsize=10,
     )
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return fig
 
 
-def run_robustness(panel: pd.DataFrame, run: Any, out: str | Path) -> list[Path]:
-    """Run every check on the series the paper run estimated; write CSVs and the plot."""
-    from bayes_kfdi.paper.render import write_text_atomic
+def robustness_outputs(panel: pd.DataFrame, run: Any) -> tuple[dict[str, str], Figure]:
+    """Run every check on the series the paper run estimated (nothing is written).
 
-    out = Path(out)
+    Returns
+    -------
+    (files, figure)
+        CSV text by file name, and the instrument-sweep figure.
+    """
     series = list(
         dict.fromkeys(
             er.equation.series for er in run.runs.values() if er.equation.variant == "baseline"
         )
     )
-    files = []
+    files: dict[str, str] = {}
     static = pd.concat([static_panels(panel, s) for s in series], ignore_index=True)
     gmm_rows = []
     for er in run.runs.values():
@@ -396,24 +392,19 @@ def run_robustness(panel: pd.DataFrame, run: Any, out: str | Path) -> list[Path]
                         }
                     )
     static = pd.concat([static, pd.DataFrame(gmm_rows)], ignore_index=True)
-    files.append(write_text_atomic(out / "static_panels.csv", static.to_csv(index=False)))
+    files["static_panels.csv"] = static.to_csv(index=False)
     wide = static.pivot_table(
         index=["series", "variable"], columns="estimator", values="coef", sort=False
     )
-    files.append(write_text_atomic(out / "static_panels_wide.csv", wide.to_csv()))
-    lv = lag_variants(panel, series)
-    files.append(write_text_atomic(out / "lag_variants.csv", lv.to_csv(index=False)))
+    files["static_panels_wide.csv"] = wide.to_csv()
+    files["lag_variants.csv"] = lag_variants(panel, series).to_csv(index=False)
     sectors = [s for s in ("textile", "steel", "electronics") if s in series] or series[:1]
     corr = pd.concat({s: correlations(panel, s) for s in sectors}, names=["series", "variable"])
-    files.append(write_text_atomic(out / "correlations.csv", corr.to_csv()))
+    files["correlations.csv"] = corr.to_csv()
     v = pd.concat([vif(panel, s) for s in sectors], ignore_index=True)
-    files.append(write_text_atomic(out / "vif.csv", v.to_csv(index=False)))
+    files["vif.csv"] = v.to_csv(index=False)
     sweep = instrument_sweep(panel, series)
-    files.append(write_text_atomic(out / "instrument_sweep.csv", sweep.to_csv(index=False)))
+    files["instrument_sweep.csv"] = sweep.to_csv(index=False)
     groups = [er.result.n_groups for er in run.runs.values() if er.result is not None]
-    files.append(
-        plot_sweep(
-            sweep, out / "instrument_sweep.png", n_groups=int(np.median(groups)) if groups else None
-        )
-    )
-    return files
+    fig = plot_sweep(sweep, n_groups=int(np.median(groups)) if groups else None)
+    return files, fig

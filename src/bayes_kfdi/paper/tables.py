@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from bayes_kfdi.constants import PAPER_SERIES, SERIES
-from bayes_kfdi.exceptions import BayesKfdiError, DataError
+from bayes_kfdi.exceptions import DataError
+from bayes_kfdi.gmm.runner import fit_equation
 from bayes_kfdi.paper.equations import TREND_SUFFIX, PaperEquation, equation_frame
 
 __all__ = [
@@ -38,7 +38,7 @@ __all__ = [
     "truth_value",
 ]
 
-#: Contract columns of ``table2.csv`` / ``table3.csv`` (issue 5), in this order.
+#: Contract columns of ``table2.csv`` / ``table3.csv``, in this order.
 COLUMNS: tuple[str, ...] = ("series", "variable", "coef", "se", "paper_coef", "paper_se", "truth")
 #: Footer statistics, in the paper's order.
 FOOTER_ROWS: tuple[str, ...] = ("obs", "groups", "AR(1)", "AR(2)", "Hansen", "instruments")
@@ -130,31 +130,8 @@ def read_truth(data_path: str | Path) -> dict[str, Any] | None:
 
 
 def _fit_one(eq: PaperEquation, panel: pd.DataFrame) -> EquationRun:
-    from bayes_kfdi.gmm import xtabond2
-
-    frame = equation_frame(panel, eq)
-    extra: list[str] = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            res = xtabond2(frame, eq.command, entity="country", time="year")
-        except np.linalg.LinAlgError as exc:
-            # A factorisation failure inside the difference-in-Hansen tests must not cost
-            # the coefficients: refit without them (xtabond2's nodiffsargan) and say so.
-            extra.append(
-                f"fit failed ({exc}); refitted with nodiffsargan, so the "
-                "difference-in-Hansen tests are missing"
-            )
-            try:
-                res = xtabond2(frame, eq.command + " nodiffsargan", entity="country", time="year")
-            except (BayesKfdiError, np.linalg.LinAlgError) as exc2:
-                msgs = tuple(dict.fromkeys(str(w.message) for w in caught))
-                return EquationRun(eq, None, f"{type(exc2).__name__}: {exc2}", (*msgs, *extra))
-        except BayesKfdiError as exc:
-            msgs = tuple(dict.fromkeys(str(w.message) for w in caught))
-            return EquationRun(eq, None, f"{type(exc).__name__}: {exc}", msgs)
-    msgs = tuple(dict.fromkeys(str(w.message) for w in caught))
-    return EquationRun(eq, res, None, (*msgs, *extra))
+    fit = fit_equation(equation_frame(panel, eq), eq.command)
+    return EquationRun(eq, fit.result, fit.error, fit.messages)
 
 
 def run_equations(

@@ -15,8 +15,7 @@ from bayes_kfdi.report.hypothesis import (
     validate_hypotheses,
 )
 from bayes_kfdi.report.inputs import GmmEquation, RunInputs, load_run
-from bayes_kfdi.report.pipeline import ReproduceResult, reproduce
-from bayes_kfdi.report.render import ReportPaths, render_report, write_report
+from bayes_kfdi.report.render import RenderedReport, render_report
 
 __all__ = [
     "Claim",
@@ -32,9 +31,6 @@ __all__ = [
     "GmmEquation",
     "RunInputs",
     "load_run",
-    "ReproduceResult",
-    "reproduce",
-    "ReportPaths",
+    "RenderedReport",
     "render_report",
-    "write_report",
 ]

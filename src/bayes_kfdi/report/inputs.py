@@ -1,6 +1,8 @@
-"""Read one run directory and give the report uniform access to its numbers.
+"""The report's inputs (:class:`RunInputs`) and uniform access to their numbers.
 
-A run directory holds everything a report quotes, so every number traces to a file:
+A job builds :class:`RunInputs` from its in-memory results; :func:`load_run` is the one
+adapter that reads them back from a run directory, to re-render a report. A run
+directory holds everything a report quotes, so every number traces to a file:
 
 ``summary.csv``
     Posterior summary, ``SCHEMA.md`` section 3 (written by ``bayes-kfdi fit``).
@@ -37,6 +39,8 @@ __all__ = [
     "GmmEquation",
     "RunInputs",
     "load_run",
+    "check_inputs",
+    "summary_frame",
     "slope_draws",
     "slope_path",
     "observation_series",
@@ -157,17 +161,28 @@ class RunInputs:
         return None
 
 
-def _read_summary(path: Path) -> pd.DataFrame:
-    frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+def summary_frame(frame: pd.DataFrame, source: str = "summary") -> pd.DataFrame:
+    """Check a posterior summary's columns; make ``parameter, series, term`` strings.
+
+    Raises
+    ------
+    DataError
+        If a column of :data:`SUMMARY_COLUMNS` is missing.
+    """
     missing = [c for c in SUMMARY_COLUMNS if c not in frame.columns]
     if missing:
         raise DataError(
-            f"{path} lacks column(s) {', '.join(missing)}; expected the SCHEMA section-3 "
+            f"{source} lacks column(s) {', '.join(missing)}; expected the posterior summary "
             f"columns {', '.join(SUMMARY_COLUMNS)}; re-run `bayes-kfdi fit`"
         )
+    frame = frame.copy()
     for col in ("parameter", "series", "term"):
         frame[col] = frame[col].fillna("").astype(str)
     return frame
+
+
+def _read_summary(path: Path) -> pd.DataFrame:
+    return summary_frame(pd.read_csv(path, keep_default_na=False, na_values=[""]), str(path))
 
 
 def _read_gmm(gmm_dir: Path) -> tuple[GmmEquation, ...]:
@@ -237,7 +252,17 @@ def load_run(run_dir: str | Path) -> RunInputs:
             f"{GMM_DIR}/*.json; expected the outputs of `bayes-kfdi fit` and the GMM step; "
             "run them first"
         )
-    inputs = RunInputs(run_dir, summary, posterior, gmm, data_check, failures)
+    return check_inputs(RunInputs(run_dir, summary, posterior, gmm, data_check, failures))
+
+
+def check_inputs(inputs: RunInputs) -> RunInputs:
+    """Return ``inputs`` after checking that the summary comes from the posterior's draws.
+
+    Raises
+    ------
+    ProvenanceError
+        If ``summary`` and ``posterior`` disagree about a slope's mean.
+    """
     if inputs.has_bayes:
         _check_summary_matches(inputs)
     return inputs

@@ -1,4 +1,4 @@
-"""Write the multi-source run directory and report (the only file I/O of this package).
+"""Render the multi-source report from a :class:`MultiSourceResult` (nothing is written).
 
 The report is one Markdown file, one self-contained HTML file and ``figures/*.png``.
 The HTML is the jinja2 template ``report/templates/multisource.html.j2`` rendered with
@@ -10,10 +10,8 @@ from a table that is also written to ``run/``.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jinja2
 import pandas as pd
@@ -21,13 +19,13 @@ from scipy import stats
 
 from bayes_kfdi import __version__
 from bayes_kfdi.constants import CI_PROB, ESS_MIN, RHAT_MAX
+from bayes_kfdi.formatting import format_number, md_table
+from bayes_kfdi.multisource.pipeline import MultiSourceResult
 from bayes_kfdi.report import figures
 from bayes_kfdi.report import render as report_render
+from bayes_kfdi.report.render import RenderedReport
 
-if TYPE_CHECKING:
-    from bayes_kfdi.multisource.pipeline import MultiSourceResult
-
-__all__ = ["write_run", "write_report", "per_source_tables", "report_figures", "html_context"]
+__all__ = ["render_multisource", "per_source_tables", "report_figures", "html_context"]
 
 HTML_NAME, MARKDOWN_NAME = "report.html", "report.md"
 HTML_TEMPLATE = "multisource.html.j2"
@@ -74,31 +72,6 @@ def per_source_tables(res: MultiSourceResult) -> dict[str, pd.DataFrame]:
             t["gmm_ci_high"] = t["gmm_coef"] + GMM_Z * t["gmm_se"]
         out[s] = t.drop(columns=["source"]).reset_index(drop=True)
     return out
-
-
-def write_run(res: MultiSourceResult, run_dir: str | Path, manifest: dict[str, Any]) -> Path:
-    """Write the tidy tables, GMM JSON and manifest into ``run_dir``."""
-    run = Path(run_dir)
-    report_render.write_table(run / "selection.csv", res.selection.table())
-    report_render.write_table(run / "slopes.csv", res.slopes)
-    report_render.write_table(run / "contrasts.csv", res.contrasts)
-    report_render.write_table(run / "h1.csv", res.h1)
-    if res.loo is not None:
-        report_render.write_table(run / "loo_pooled_vs_separate.csv", res.loo)
-    if res.separate is not None:
-        report_render.write_json(run / "separate_diagnostics.json",
-                                 res.separate.diagnostics.to_attrs())
-    if res.gmm is not None:
-        for s, r in res.gmm.results.items():
-            report_render.write_json(run / "gmm" / f"{s}.json", r)
-        report_render.write_json(run / "gmm" / "skipped.json", res.gmm.skipped)
-        from bayes_kfdi.multisource.analysis import gmm_table
-
-        report_render.write_table(run / "gmm" / "coefficients.csv",
-                                  gmm_table(res.gmm, res.pooled.summary["term"].unique()))
-    report_render.write_json(run / "manifest.json",
-                             {**manifest, "dropped_sources": res.selection.dropped_sources})
-    return run
 
 
 _MD = """# {{ title }}
@@ -151,18 +124,7 @@ Command: `{{ gmm_command }}`
 
 
 def _md_table(frame: pd.DataFrame | None) -> str:
-    if frame is None or frame.empty:
-        return "(none)"
-    cols = list(frame.columns)
-
-    def fmt(v: Any) -> str:
-        if isinstance(v, float):
-            return "" if pd.isna(v) else f"{v:.3f}"
-        return report_render.md_escape(v)
-
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in frame.itertuples(False)]
-    return "\n".join(lines)
+    return md_table(frame, 3, missing="")
 
 
 def _verdict(loo: pd.DataFrame | None) -> str:
@@ -177,16 +139,21 @@ def _verdict(loo: pd.DataFrame | None) -> str:
     return f"Total ELPD difference {d:.1f} (SE {se:.1f}): {who}."
 
 
-def write_report(
+def render_multisource(
     res: MultiSourceResult,
-    out_dir: str | Path,
     *,
     name: str,
     quick: bool,
     manifest: dict[str, Any],
-) -> tuple[Path, Path]:
-    """Write ``report.md`` and ``report.html`` into ``out_dir``; return their paths."""
-    out = Path(out_dir)
+) -> tuple[RenderedReport, dict[str, Any]]:
+    """Render the multi-source report (nothing is written).
+
+    Returns
+    -------
+    (report, context)
+        The two documents with their figures, and the scalar entries of the template
+        context (kept beside the run as ``report_context.json``).
+    """
     diag = res.pooled.diagnostics.to_attrs()
     tables = {s: _md_table(t) for s, t in per_source_tables(res).items()}
     if res.separate is None:
@@ -236,17 +203,8 @@ def write_report(
     html = report_render.template_env().get_template(HTML_TEMPLATE).render(
         **html_context(res, ctx), img={k: report_render.png_data_uri(v) for k, v in pngs.items()}
     )
-    (out / FIGURE_DIR).mkdir(parents=True, exist_ok=True)
-    for k, data in pngs.items():
-        (out / FIGURE_DIR / f"{k}.png").write_bytes(data)
-    md_path, html_path = out / MARKDOWN_NAME, out / HTML_NAME
-    md_path.write_text(md_text, encoding="utf-8")
-    html_path.write_text(html, encoding="utf-8")
-    (out / "run").mkdir(parents=True, exist_ok=True)
-    (out / "run" / "report_context.json").write_text(
-        json.dumps({k: v for k, v in ctx.items() if isinstance(v, str | int | float | bool)},
-                   indent=2) + "\n", encoding="utf-8")
-    return md_path, html_path
+    scalars = {k: v for k, v in ctx.items() if isinstance(v, str | int | float | bool)}
+    return RenderedReport(html=html, markdown=md_text, figures=pngs), scalars
 
 
 def _forest_frame(res: MultiSourceResult) -> pd.DataFrame:
@@ -305,7 +263,7 @@ def _gmm_facts(res: MultiSourceResult, source: str) -> tuple[str | None, str]:
     facts = (f"{r.get('nobs', '--')} observations, {r.get('n_groups', '--')} hosts, "
              f"{r.get('n_instruments', '--')} instruments")
     if "L.fdi" in r.get("coef", {}):
-        facts += f"; L.fdi {report_render.format_number(r['coef']['L.fdi'])}"
+        facts += f"; L.fdi {format_number(r['coef']['L.fdi'])}"
     return None, facts
 
 

@@ -1,0 +1,99 @@
+"""``bayes-kfdi fit``: fit one Bayesian spec on a panel and publish the fit directory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bayes_kfdi.bayes.fit import FitResult
+from bayes_kfdi.bayes.fit import fit as bayes_fit
+from bayes_kfdi.bayes.spec import HierarchicalSpec, load_spec
+from bayes_kfdi.data import parse_mapping, read_panel
+from bayes_kfdi.jobs.common import check_data
+from bayes_kfdi.jobs.fitdir import write_fit
+from bayes_kfdi.jobs.multisource import multisource_spec
+
+__all__ = ["FitJob", "fit_job", "load_fit_job"]
+
+#: Suffix of the directory an unconverged fit goes to when ``out`` holds a converged one.
+UNCONVERGED_SUFFIX = "-unconverged"
+
+
+@dataclass(frozen=True, slots=True)
+class FitJob:
+    """A validated fit: the spec with the caller's sampler settings and the data to fit.
+
+    Attributes
+    ----------
+    spec : HierarchicalSpec
+    data : PanelData or ModelData
+        The panel, or the pooled model's data of a ``[multisource]`` spec.
+    data_sha256 : str
+    notes : tuple of str
+        What the job did to the input (e.g. the multi-source selection).
+    """
+
+    spec: HierarchicalSpec
+    data: Any
+    data_sha256: str
+    notes: tuple[str, ...] = ()
+
+
+def load_fit_job(
+    data: str | Path,
+    spec: str | Path,
+    *,
+    mapping: list[str] | None = None,
+    sampler: dict[str, Any] | None = None,
+) -> FitJob:
+    """Validate everything a fit needs (nothing is sampled).
+
+    Parameters
+    ----------
+    data, spec : path
+        Panel file and model spec.
+    mapping : list of str, optional
+        Column renames ``OLD=NEW``.
+    sampler : dict, optional
+        Sampler settings to override (None values keep the spec's).
+    """
+    data = Path(data)
+    check_data(data)
+    model_spec = load_spec(spec).with_sampler(**(sampler or {}))
+    panel = read_panel(data, mapping=parse_mapping(mapping or []))
+    sha = hashlib.sha256(data.read_bytes()).hexdigest()
+    mspec = multisource_spec(spec)
+    if mspec is None:
+        return FitJob(model_spec, panel, sha)
+    from bayes_kfdi.multisource.pipeline import fit_input
+
+    sel, md = fit_input(panel.frame, mspec)
+    note = (f"[multisource] selection applied: {len(sel.sources)} sources, "
+            f"{len(sel.hosts)} hosts, {sel.rows_out} rows"
+            + "".join(f"; {s} left out ({why})" for s, why in sel.dropped_sources.items()))
+    return FitJob(model_spec, md, sha, (note,))
+
+
+def fit_job(
+    job: FitJob, out: str | Path, *, on_keep: Callable[[Path, Path], None] | None = None
+) -> tuple[FitResult, Path]:
+    """Sample, then publish the fit directory; return the result and where it went.
+
+    An unconverged fit does not replace a converged one in ``out``: it goes to
+    ``<out>-unconverged`` (``on_keep(out, target)`` is told).
+    """
+    out = Path(out)
+    result = bayes_fit(job.spec, job.data, data_sha256=job.data_sha256, progress=False)
+    target = out
+    old = out / "diagnostics.json"
+    if not result.diagnostics.converged and old.is_file() \
+            and json.loads(old.read_text()).get("converged"):
+        target = out.with_name(out.name + UNCONVERGED_SUFFIX)
+        if on_keep is not None:
+            on_keep(out, target)
+    write_fit(result, target)
+    return result, target
