@@ -5,3 +5,4 @@ python data/build/build_host_covariates.py
 python data/build/build_ofdi_real.py
 python data/build/build_trade_calibration.py
 python data/build/build_semisynthetic.py
+python data/build/build_ofdi_bilateral.py
