@@ -246,7 +246,8 @@ def ppc_frame(inputs: RunInputs, var: str = "fdi") -> pd.DataFrame:
             ("floor share", np.mean(np.abs(yo - FDI_FLOOR) <= FLOOR_TOL),
              np.mean(yr <= FDI_FLOOR + FLOOR_TOL, axis=1)),
             ("mean", yo.mean(), yr.mean(axis=1)),
-            ("sd", yo.std(ddof=1), yr.std(axis=1, ddof=1)),
+            # population sd (ddof 0), the convention of the fit's ppc.csv
+            ("sd", yo.std(), yr.std(axis=1)),
         ):
             q = np.quantile(fr, [0.05, 0.5, 0.95])
             rows.append({"series": g, "statistic": name, "observed": float(fo),
