@@ -45,9 +45,10 @@ def _energy(size):
 def _mocked_fit(**kwargs):
     """A pipeline run with pm.sample replaced by prior draws (pymc.testing.mock_sample)."""
     stats = {"diverging": lambda size: np.zeros(size, dtype=bool), "energy": _energy}
-    spec = HierarchicalSpec(time_varying={"wage": "linear"}).with_sampler(
-        sampler="pymc", draws=40, chains=2, seed=5
-    )
+    spec = HierarchicalSpec(
+        time_varying={"wage": "linear"},
+        centering={"country": "noncentered", "slopes": "noncentered"},
+    ).with_sampler(sampler="pymc", draws=40, chains=2, seed=5)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pm, "sample", partial(mock_sample, sample_stats=stats))
         with pytest.warns(ConvergenceWarning, match="NOT converge"):

@@ -242,7 +242,7 @@ def test_bad_terms_and_too_short_panels_are_reported():
 def test_series_qr_basis_reproduces_the_mundlak_term():
     # theta on Q must equal lambda = Rinv theta on the original unit means, per series,
     # including a series with fewer units than terms and one with a collinear column
-    from bayes_kfdi.bayes.model import _series_qr
+    from bayes_kfdi.bayes.arrays import series_qr as _series_qr
 
     rng = np.random.default_rng(3)
     series = np.repeat([0, 1, 2], [30, 3, 30])
@@ -257,7 +257,7 @@ def test_series_qr_basis_reproduces_the_mundlak_term():
 
 
 def test_within_slopes_recover_a_known_common_trend():
-    from bayes_kfdi.bayes.model import _within_slopes
+    from bayes_kfdi.bayes.arrays import within_slopes as _within_slopes
 
     rng = np.random.default_rng(4)
     unit = np.repeat(np.arange(6), 10)
@@ -326,7 +326,7 @@ def test_hsgp_slope_path_has_the_centred_exp_quad_covariance():
 
 
 def test_rho_centring_rule_per_series(monkeypatch):
-    import bayes_kfdi.bayes.model as model_mod
+    import bayes_kfdi.bayes.effects as effects_mod
 
     df = _panel()
     df.loc[(df.series == "steel") & (df.year > 2001), "fdi"] = FDI_FLOOR
@@ -334,7 +334,7 @@ def test_rho_centring_rule_per_series(monkeypatch):
     rows = np.bincount(md.series_idx[~md.at_floor], minlength=2)
     steel, textile = md.series.index("steel"), md.series.index("textile")
     assert rows[steel] < rows[textile]
-    monkeypatch.setattr(model_mod, "RHO_CENTER_ROWS", int(rows[textile]))
+    monkeypatch.setattr(effects_mod, "RHO_CENTER_ROWS", int(rows[textile]))
     auto = build_model(HierarchicalSpec(terms=("gdp",), time_varying={}), md)
     assert auto["rho_c"].type.shape == (1,) and auto["rho_z"].type.shape == (1,)
     assert auto["rho"] in auto.deterministics
@@ -349,7 +349,7 @@ def test_rho_centring_rule_per_series(monkeypatch):
 
 
 def test_series_rowdot_equals_the_row_gather_in_value_and_gradient():
-    from bayes_kfdi.bayes.model import _series_rowdot
+    from bayes_kfdi.bayes.arrays import series_rowdot as _series_rowdot
 
     rng = np.random.default_rng(5)
     s_i = rng.integers(0, 3, size=40)  # unsorted rows: the un-permutation is exercised
@@ -382,7 +382,7 @@ def _conditional_moments(x, years, miss, start_var):
 
 
 def test_random_walk_gaps_are_the_walks_conditional_given_observed_cells():
-    from bayes_kfdi.bayes.model import _random_walk_gaps
+    from bayes_kfdi.bayes.imputation import random_walk_gaps as _random_walk_gaps
 
     rng = np.random.default_rng(11)
     # term 0 has two groups with leading, interior (one spanning a year absent from the
@@ -444,7 +444,9 @@ def test_random_walk_imputation_density_is_the_observed_steps():
 
 
 def test_imputed_cells_are_exactly_the_missing_covariate_cells():
-    from bayes_kfdi.bayes.model import _covariates_with_imputation
+    from bayes_kfdi.bayes.imputation import (
+        covariates_with_imputation as _covariates_with_imputation,
+    )
 
     df = _panel()
     host = ["gdp", "wage", "rd"]
@@ -531,7 +533,7 @@ MIXED_SD_RTOL = 0.08
 
 
 def test_mixed_slope_parameterisation_has_the_same_prior():
-    from bayes_kfdi.bayes.model import _mixed_normal
+    from bayes_kfdi.bayes.effects import mixed_normal as _mixed_normal
 
     loc = np.array([[0.0, 5.0], [-3.0, 10.0]])
     mask = np.array([[True, False], [False, True]])

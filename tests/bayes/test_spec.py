@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from bayes_kfdi.bayes.model import build_model
+from bayes_kfdi.bayes.model import build_model, prepare_data
 from bayes_kfdi.bayes.spec import HierarchicalSpec, load_spec, spec_from_dict
 from bayes_kfdi.data import read_panel
 from bayes_kfdi.exceptions import SpecificationError
@@ -85,7 +88,11 @@ def test_round_trip_and_hash():
         ({"model": {"terms": ["gdp"]}, "time_varying": {"wage": "linear"}}, "not in model.terms"),
         ({"time_varying": {"wage": "spline"}}, "time_varying.wage"),
         ({"centering": {"country": "half"}}, "centering.country"),
-        ({"centering": {"region": "auto"}}, "centering level"),
+        ({"centering": {"region": "auto"}}, r"\[centering\]: unknown key 'region'"),
+        ({"nesting": {"a": "b", "b": "c"}}, "not itself nested"),
+        ({"nesting": {"a": "a"}}, "nesting.a"),
+        ({"sampler": {"target_accept": "high"}}, r"sampler.target_accept = 'high'; expected"),
+        ({"model": {"likelihod": "normal"}}, "did you mean 'likelihood'"),
         ({"sampler": {"draws": 0}}, "sampler.draws"),
         ({"sampler": {"max_treedepth": 0}}, "sampler.max_treedepth"),
         ({"sampler": {"adaptation": "flow"}}, r"sampler.adaptation = 'flow'"),
@@ -117,3 +124,97 @@ def test_every_shipped_spec_builds_on_the_default_panel(name):
     spec = load_spec(MODELS_DIR / f"{name}.toml")
     model = build_model(spec, read_panel(DATA_DIR / "korea_semisynthetic.csv"))
     assert np.isfinite(model.compile_logp()(model.initial_point()))
+
+
+def test_python_defaults_equal_the_default_toml():
+    assert HierarchicalSpec() == load_spec(MODELS_DIR / "hierarchical.toml")
+    assert HierarchicalSpec().to_json() == load_spec(MODELS_DIR / "hierarchical.toml").to_json()
+
+
+def test_a_bad_value_gives_one_line_with_what_was_seen_and_expected():
+    with pytest.raises(SpecificationError) as err:
+        spec_from_dict({"sampler": {"target_accept": "high"}})
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert msg.startswith("spec: sampler.target_accept = 'high'; expected a number in [0.5, 1)")
+
+
+def test_nesting_comes_from_the_spec(tmp_path):
+    df = _nest_panel()
+    default = prepare_data(HierarchicalSpec(terms=("gdp",), time_varying={}), df)
+    assert default.parent[default.series.index("steel_north")] == -1
+    spec = HierarchicalSpec(terms=("gdp",), time_varying={}, nesting={"steel_north": "steel"})
+    md = prepare_data(spec, df)
+    assert md.parent[md.series.index("steel_north")] == md.series.index("steel")
+    assert md.parent[md.series.index("steel")] == -1
+    unnested = prepare_data(replace(spec, nest_motives=False), df)
+    assert (unnested.parent == -1).all()
+    toml = tmp_path / "nested.toml"
+    toml.write_text('[model]\nterms = ["gdp"]\n[time_varying]\n[nesting]\nsteel_north = "steel"\n')
+    assert load_spec(toml).nesting == {"steel_north": "steel"}
+    assert spec_from_dict(spec.to_dict()) == spec
+
+
+def _nest_panel():
+    rng = np.random.default_rng(1)
+    rows = [
+        {"series": s, "country": c, "year": y, "fdi": 3 + abs(rng.normal()), "gdp": rng.normal()}
+        for s in ("steel", "steel_north")
+        for c in ("KOR", "USA", "JPN")
+        for y in range(2000, 2006)
+    ]
+    return pd.DataFrame(rows)
+
+
+#: Free variables of the default model on the shipped panel: (name, dims, shape).
+DEFAULT_FREE_VARIABLES = [
+    ("impute_mu", ("impute_term",), (9,)),
+    ("impute_tau", ("impute_term",), (9,)),
+    ("impute_trend_mu", ("impute_term",), (9,)),
+    ("impute_sigma", ("impute_term",), (9,)),
+    ("impute_level", None, (557,)),
+    ("impute_trend", None, (557,)),
+    ("impute_missing_z", None, (1237,)),
+    ("rho_mu", None, ()),
+    ("rho_tau", None, ()),
+    ("rho_c", None, (1,)),
+    ("rho_z", None, (5,)),
+    ("alpha", ("series",), (6,)),
+    ("alpha_trend", ("series",), (6,)),
+    ("sigma", ("series",), (6,)),
+    ("lag_floor", ("series",), (6,)),
+    ("beta_mu", ("term",), (9,)),
+    ("beta_tau", None, ()),
+    ("beta_tau_motive", None, ()),
+    ("beta_root_c", None, (15,)),
+    ("beta_root_z", None, (12,)),
+    ("beta_motive_z", None, (3, 9)),
+    ("trend_mu", ("lin_term",), (2,)),
+    ("trend_tau", None, ()),
+    ("trend_tau_motive", None, ()),
+    ("trend_z", ("series", "lin_term"), (6, 2)),
+    ("tau_country", None, ()),
+    ("u_country", ("country",), (32,)),
+    ("tau_unit", None, ()),
+    ("gamma_y0", ("series",), (6,)),
+    ("gamma_y0_floor_orth", ("series",), (6,)),
+    ("lambda_xbar_qr", ("series", "term"), (6, 9)),
+    ("u_unit_c", None, (71,)),
+    ("u_unit_z", None, (127,)),
+]
+
+
+def test_default_model_has_the_committed_free_variables():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = build_model(HierarchicalSpec(), read_panel(DATA_DIR / "korea_semisynthetic.csv"))
+    ip = model.initial_point()
+    got = [
+        (v.name, model.named_vars_to_dims.get(v.name), ip[model.rvs_to_values[v].name].shape)
+        for v in model.free_RVs
+    ]
+    assert got == DEFAULT_FREE_VARIABLES
+    assert sorted(model.coords) == [
+        "country", "impute_cell", "impute_term", "lin_term", "obs", "series", "term",
+        "tv_term", "unit", "year",
+    ]

@@ -51,9 +51,7 @@ _BIG_VAR = 100
 PREDICTIVE_DRAWS = 1000
 #: Compile mode of the functions run once per draw after sampling (deterministics,
 #: log-likelihood, log prior, predictive draws): PyTensor's Python linker. Numba would
-#: compile each of them, ~30 s in all on a machine that has not run the model before,
-#: for evaluation that takes seconds either way (measured: 3.7 s deterministics for
-#: 7,200 draws, 5.3 s log-likelihood for 3,600, 1.4 s predictive for 900).
+#: compile each of them, ~30 s in all on a cold machine, for seconds of evaluation.
 EVAL_COMPILE: dict[str, str] = {"mode": "FAST_COMPILE"}
 #: The pointwise log-likelihood (and the log prior written beside it) is kept for about
 #: this many draws: LOO and power-scaling are stable at a few thousand draws, and each
@@ -265,6 +263,53 @@ def _log_prior(sub: xr.DataTree, model: pm.Model, choose) -> xr.Dataset:
     return ds.map(lambda da: da.sum(dim=[d for d in da.dims if d not in ("chain", "draw")]))
 
 
+def _add_groups(idata, model, md: ModelData, spec: HierarchicalSpec, log_likelihood: bool,
+                predictive: bool, log_prior) -> None:
+    """Add log-likelihood, log prior, predictive draws and data groups to ``idata``."""
+    if log_prior or log_likelihood:
+        thin_ll = _thin_step(idata, ROW_DRAWS)
+        sub = xr.DataTree.from_dict(
+            {"posterior": idata["posterior"].to_dataset().isel(draw=slice(None, None, thin_ll))}
+        )
+    if log_prior:
+        idata["log_prior"] = xr.DataTree(_log_prior(sub, model, log_prior))
+    if log_likelihood:
+        ll = pm.compute_log_likelihood(
+            sub, var_names=["fdi"], model=model, extend_inferencedata=False, progressbar=False,
+            compile_kwargs=EVAL_COMPILE,
+        )
+        ll_ds = ll["log_likelihood"].to_dataset() if isinstance(ll, xr.DataTree) else ll
+        idata["log_likelihood"] = xr.DataTree(ll_ds)
+    if predictive:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            thin = _thin_step(idata, PREDICTIVE_DRAWS)
+            pp = pm.sample_posterior_predictive(
+                idata["posterior"].to_dataset().isel(draw=slice(None, None, thin)),
+                model=model,
+                var_names=["fdi"],
+                random_seed=np.random.default_rng(spec.sampler.seed),
+                progressbar=False,
+                compile_kwargs=EVAL_COMPILE,
+            )
+        idata["posterior_predictive"] = xr.DataTree(pp["posterior_predictive"].to_dataset())
+    for grp in _ROW_GROUPS:
+        if grp in idata.children:
+            ds = idata[grp].to_dataset()
+            idata[grp] = xr.DataTree(ds.astype(np.float32))
+    post = idata["posterior"].to_dataset()
+    big = [v for v, da in post.data_vars.items() if da.size // max(
+        post.sizes["chain"] * post.sizes["draw"], 1) >= _BIG_VAR]
+    if big:
+        idata["posterior"] = xr.DataTree(post.assign({v: post[v].astype(np.float32) for v in big}))
+    obs, const = _observed_groups(md)
+    idata["observed_data"] = xr.DataTree(obs)
+    idata["constant_data"] = xr.DataTree(const)
+    for grp in ("warmup_posterior", "warmup_sample_stats"):
+        if grp in idata.children:
+            del idata[grp]
+
+
 def fit(
     spec: HierarchicalSpec,
     panel: PanelData | pd.DataFrame | ModelData,
@@ -318,48 +363,7 @@ def fit(
     t_build = time.perf_counter() - t0
     idata, timings = sample_model(model, spec, progress=progress)
     t1 = time.perf_counter()
-    if log_prior or log_likelihood:
-        thin_ll = _thin_step(idata, ROW_DRAWS)
-        sub = xr.DataTree.from_dict(
-            {"posterior": idata["posterior"].to_dataset().isel(draw=slice(None, None, thin_ll))}
-        )
-    if log_prior:
-        idata["log_prior"] = xr.DataTree(_log_prior(sub, model, log_prior))
-    if log_likelihood:
-        ll = pm.compute_log_likelihood(
-            sub, var_names=["fdi"], model=model, extend_inferencedata=False, progressbar=False,
-            compile_kwargs=EVAL_COMPILE,
-        )
-        ll_ds = ll["log_likelihood"].to_dataset() if isinstance(ll, xr.DataTree) else ll
-        idata["log_likelihood"] = xr.DataTree(ll_ds)
-    if predictive:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            thin = _thin_step(idata, PREDICTIVE_DRAWS)
-            pp = pm.sample_posterior_predictive(
-                idata["posterior"].to_dataset().isel(draw=slice(None, None, thin)),
-                model=model,
-                var_names=["fdi"],
-                random_seed=np.random.default_rng(spec.sampler.seed),
-                progressbar=False,
-                compile_kwargs=EVAL_COMPILE,
-            )
-        idata["posterior_predictive"] = xr.DataTree(pp["posterior_predictive"].to_dataset())
-    for grp in _ROW_GROUPS:
-        if grp in idata.children:
-            ds = idata[grp].to_dataset()
-            idata[grp] = xr.DataTree(ds.astype(np.float32))
-    post = idata["posterior"].to_dataset()
-    big = [v for v, da in post.data_vars.items() if da.size // max(
-        post.sizes["chain"] * post.sizes["draw"], 1) >= _BIG_VAR]
-    if big:
-        idata["posterior"] = xr.DataTree(post.assign({v: post[v].astype(np.float32) for v in big}))
-    obs, const = _observed_groups(md)
-    idata["observed_data"] = xr.DataTree(obs)
-    idata["constant_data"] = xr.DataTree(const)
-    for grp in ("warmup_posterior", "warmup_sample_stats"):
-        if grp in idata.children:
-            del idata[grp]
+    _add_groups(idata, model, md, spec, log_likelihood, predictive, log_prior)
     t_post = time.perf_counter() - t1
 
     diag = diagnose(idata)

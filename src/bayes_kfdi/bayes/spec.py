@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from bayes_kfdi.constants import FDI_FLOOR
-from bayes_kfdi.exceptions import SpecificationError
+from bayes_kfdi.constants import FDI_FLOOR, MOTIVES, SECTOR_OF_SERIES
+from bayes_kfdi.validation import (
+    check_choice,
+    check_keys,
+    check_number,
+    read_toml,
+    spec_error,
+)
 
 __all__ = [
     "HierarchicalSpec",
@@ -44,19 +49,28 @@ SAMPLERS = ("nutpie", "pymc", "numpyro")
 ADAPTATIONS = ("diag", "draw_diag", "low_rank")
 
 
+#: Series nested under another series (child = parent): the paper's electronics motives
+#: under electronics. Nested series share their parent's trade columns (imputation
+#: groups, sector scale) and, under ``nest_motives``, shrink their slopes toward it.
+DEFAULT_NESTING: dict[str, str] = {m: SECTOR_OF_SERIES[m] for m in MOTIVES}
+#: Default parameterisation per level (see ``bayes_kfdi.bayes.effects``).
+DEFAULT_CENTERING: dict[str, str] = {
+    "country": "centered",
+    "unit": "auto",
+    "slopes": "auto",
+    "rho": "auto",
+}
+#: ``where`` of every message about a spec value.
+WHERE = "spec"
+
+
 def _check_literal(value: object, allowed: tuple[str, ...], name: str) -> None:
-    if value not in allowed:
-        raise SpecificationError(
-            f"{name} = {value!r} is not a valid option; expected one of "
-            f"{', '.join(repr(a) for a in allowed)}; fix the spec"
-        )
+    check_choice(value, allowed, WHERE, name)
 
 
 def _check_positive(value: object, name: str, *, integer: bool = False) -> None:
-    ok = isinstance(value, int) if integer else isinstance(value, int | float)
-    if isinstance(value, bool) or not ok or value <= 0:  # type: ignore[operator]
-        kind = "a positive integer" if integer else "a positive number"
-        raise SpecificationError(f"{name} = {value!r}; expected {kind}; fix the spec")
+    kind = "a positive integer" if integer else "a positive number"
+    check_number(value, WHERE, name, integer=integer, valid=lambda v: v > 0, expected=kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +112,7 @@ class PriorConfig:
         for f in fields(self):
             if f.name != "rho_mu":
                 _check_positive(getattr(self, f.name), f"priors.{f.name}")
-        if not isinstance(self.rho_mu, int | float) or isinstance(self.rho_mu, bool):
-            raise SpecificationError(
-                f"priors.rho_mu = {self.rho_mu!r}; expected a number; fix the spec"
-            )
+        check_number(self.rho_mu, WHERE, "priors.rho_mu")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,12 +126,12 @@ class SamplerConfig:
     """
 
     sampler: Literal["nutpie", "pymc", "numpyro"] = "nutpie"
-    draws: int = 500
-    tune: int = 500
+    draws: int = 1500
+    tune: int = 300
     chains: int = 4
     cores: int = 2
     seed: int = 20260101
-    target_accept: float = 0.9
+    target_accept: float = 0.95
     adaptation: Literal["diag", "draw_diag", "low_rank"] = "diag"
     max_treedepth: int = 10
 
@@ -129,15 +140,14 @@ class SamplerConfig:
         _check_literal(self.adaptation, ADAPTATIONS, "sampler.adaptation")
         for name in ("draws", "tune", "chains", "cores", "max_treedepth"):
             _check_positive(getattr(self, name), f"sampler.{name}", integer=True)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise SpecificationError(
-                f"sampler.seed = {self.seed!r}; expected a non-negative integer; fix the spec"
-            )
-        if not 0.5 <= float(self.target_accept) < 1.0:
-            raise SpecificationError(
-                f"sampler.target_accept = {self.target_accept!r}; expected a number in "
-                "[0.5, 1); 0.8-0.95 is usual"
-            )
+        check_number(
+            self.seed, WHERE, "sampler.seed", integer=True, valid=lambda v: v >= 0,
+            expected="a non-negative integer",
+        )
+        check_number(
+            self.target_accept, WHERE, "sampler.target_accept", valid=lambda v: 0.5 <= v < 1,
+            expected="a number in [0.5, 1) (0.8-0.95 is usual)",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +187,13 @@ class HierarchicalSpec:
     slopes : {"partial", "unpooled"}
         Partial pooling of slopes across series, or independent slopes per series.
     nest_motives : bool
-        When the panel has ``electronics`` and ``electronics_*`` series, the motive
-        slopes shrink toward the electronics slope rather than toward the grand mean.
+        Slopes of a nested series (see ``nesting``) shrink toward its parent's slope
+        rather than toward the grand mean, when both series are in the panel.
+    nesting : mapping of series to series
+        ``child = parent``: series that belong to another series' sector (default the
+        electronics motives under electronics). A child carries its parent's trade
+        columns (imputation group and sector scale) and, under ``nest_motives``,
+        nests its slopes under the parent's.
     terms : tuple of str or None
         Covariates; ``None`` uses every canonical covariate present in the panel.
     time_varying : mapping of term to {"constant", "linear", "rw", "hsgp"}
@@ -196,17 +211,15 @@ class HierarchicalSpec:
     scale : {"panel", "sector"}
         Standardisation of the trade columns (host covariates always use the panel's
         mean and sd): one panel-wide scale per column, or each sector's own (motives
-        share electronics'). The slopes are pooled on the standardised scale, so
-        "sector" pools the effect of one sector-sd move, and a slope whose column
-        barely moves in its sector gets a wide original-scale prior (see
-        ``bayes_kfdi.bayes.model._scale_group``).
+        share their parent's, see ``nesting``). The slopes are pooled on the
+        standardised scale, so "sector" pools the effect of one sector-sd move, and a
+        slope whose column barely moves in its sector gets a wide original-scale prior.
     centering : mapping of level to {"auto", "centered", "noncentered"}
         Parameterisation of country effects, country-series effects, slopes and rho.
-        ``"auto"`` decides per group from the data: countries by their median
-        informative rows, units by their own (``UNIT_CENTER_ROWS``), rho per series
-        (``RHO_CENTER_ROWS``), and sector slopes per series and term by whether the
-        data alone pin them more tightly than the pooling prior
-        (``SLOPE_CENTER_RATIO``); motive slopes are non-centred.
+        ``"auto"`` decides per group from the data (see ``bayes_kfdi.bayes.effects``):
+        countries by their median informative rows, units by their own, rho per
+        series, and root slopes by whether the data alone pin them more tightly than
+        the pooling prior; nested slopes are non-centred.
     priors : PriorConfig
     sampler : SamplerConfig
     """
@@ -218,6 +231,7 @@ class HierarchicalSpec:
     lag: Literal["observed", "latent"] = "observed"
     slopes: Literal["partial", "unpooled"] = "partial"
     nest_motives: bool = True
+    nesting: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_NESTING))
     terms: tuple[str, ...] | None = None
     time_varying: Mapping[str, str] = field(
         default_factory=lambda: {"wage": "linear", "imunit": "linear"}
@@ -225,67 +239,54 @@ class HierarchicalSpec:
     missing: Literal["impute", "complete_case"] = "impute"
     imputation: Literal["trend", "random_walk"] = "trend"
     scale: Literal["panel", "sector"] = "panel"
-    centering: Mapping[str, str] = field(
-        default_factory=lambda: {"country": "noncentered", "unit": "auto", "slopes": "noncentered"}
-    )
+    centering: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_CENTERING))
     priors: PriorConfig = field(default_factory=PriorConfig)
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
-            raise SpecificationError(f"name = {self.name!r}; expected a non-empty string")
+            raise spec_error(WHERE, "model.name", self.name, "a non-empty string", "name it")
         _check_literal(self.likelihood, LIKELIHOODS, "model.likelihood")
         _check_literal(self.initial_conditions, INITIAL_CONDITIONS, "model.initial_conditions")
         _check_literal(self.slopes, SLOPE_POOLING, "model.slopes")
         _check_literal(self.lag, LAGS, "model.lag")
         if self.lag == "latent" and self.likelihood != "censored":
-            raise SpecificationError(
-                f"model.lag = 'latent' needs likelihood = 'censored', got {self.likelihood!r}; "
-                "use lag = 'observed' with Normal or hurdle likelihoods"
+            raise spec_error(
+                WHERE, "model.lag", self.lag, "likelihood = 'censored' with it",
+                f"use lag = 'observed' with the {self.likelihood} likelihood",
             )
         _check_literal(self.missing, MISSING, "model.missing")
         _check_literal(self.imputation, IMPUTATIONS, "model.imputation")
         _check_literal(self.scale, SCALES, "model.scale")
-        if isinstance(self.floor, bool) or not isinstance(self.floor, int | float):
-            raise SpecificationError(f"model.floor = {self.floor!r}; expected a number")
+        check_number(self.floor, WHERE, "model.floor")
         if not isinstance(self.nest_motives, bool):
-            raise SpecificationError(
-                f"model.nest_motives = {self.nest_motives!r}; expected true or false"
+            raise spec_error(
+                WHERE, "model.nest_motives", self.nest_motives, "true or false", "set a boolean"
             )
+        object.__setattr__(self, "nesting", _checked_nesting(self.nesting))
         if self.terms is not None:
-            terms = tuple(self.terms)
-            if not terms or not all(isinstance(t, str) and t for t in terms):
-                raise SpecificationError(
-                    f"model.terms = {self.terms!r}; expected a non-empty list of column "
-                    'names or "auto"'
-                )
-            if len(set(terms)) != len(terms):
-                raise SpecificationError(f"model.terms = {terms!r} repeats a term; list each once")
-            object.__setattr__(self, "terms", terms)
+            object.__setattr__(self, "terms", _checked_terms(self.terms))
         tv = dict(self.time_varying)
         for term, form in tv.items():
             _check_literal(form, TIME_FORMS, f"time_varying.{term}")
             if self.terms is not None and term not in self.terms and form != "constant":
-                raise SpecificationError(
-                    f"time_varying.{term} = {form!r} but {term!r} is not in model.terms "
-                    f"{list(self.terms)}; add it to terms or drop the time_varying entry"
+                raise spec_error(
+                    WHERE, f"time_varying.{term}", form,
+                    f"a term of model.terms {list(self.terms)}",
+                    "add it to terms or drop the time_varying entry (it is not in model.terms)",
                 )
         object.__setattr__(self, "time_varying", tv)
-        cen = {
-            "country": "noncentered",
-            "unit": "auto",
-            "slopes": "noncentered",
-            "rho": "auto",
-            **dict(self.centering),
-        }
+        check_keys(self.centering, CENTERING_LEVELS, f"{WHERE} [centering]")
+        cen = {**DEFAULT_CENTERING, **dict(self.centering)}
         for level, form in cen.items():
-            _check_literal(level, CENTERING_LEVELS, "centering level")
             _check_literal(form, CENTERING, f"centering.{level}")
         object.__setattr__(self, "centering", cen)
         if not isinstance(self.priors, PriorConfig):
-            raise SpecificationError("priors must be a PriorConfig")
+            raise spec_error(WHERE, "priors", self.priors, "a PriorConfig", "pass PriorConfig()")
         if not isinstance(self.sampler, SamplerConfig):
-            raise SpecificationError("sampler must be a SamplerConfig")
+            raise spec_error(
+                WHERE, "sampler", self.sampler, "a SamplerConfig", "pass SamplerConfig()"
+            )
 
     # ------------------------------------------------------------------ provenance
     def to_dict(self) -> dict[str, Any]:
@@ -294,6 +295,7 @@ class HierarchicalSpec:
         d["terms"] = list(self.terms) if self.terms is not None else None
         d["time_varying"] = dict(self.time_varying)
         d["centering"] = dict(self.centering)
+        d["nesting"] = dict(self.nesting)
         return d
 
     def to_json(self) -> str:
@@ -312,6 +314,37 @@ class HierarchicalSpec:
         return replace(self, sampler=replace(self.sampler, **changes))
 
 
+def _checked_nesting(nesting: Mapping[str, str]) -> dict[str, str]:
+    if not isinstance(nesting, Mapping):
+        raise spec_error(WHERE, "nesting", nesting, "a table of child = parent series", "fix it")
+    out = dict(nesting)
+    for child, parent in out.items():
+        if not isinstance(parent, str) or not parent or parent == child:
+            raise spec_error(
+                WHERE, f"nesting.{child}", parent, "the name of another series", "fix it"
+            )
+        if parent in out:
+            raise spec_error(
+                WHERE, f"nesting.{child}", parent, "a parent that is not itself nested",
+                f"nest {child} under {out[parent]!r} or drop nesting.{parent}",
+            )
+    return out
+
+
+def _checked_terms(terms: Any) -> tuple[str, ...]:
+    terms = (terms,) if isinstance(terms, str) else tuple(terms)
+    if not terms or not all(isinstance(t, str) and t for t in terms):
+        raise spec_error(
+            WHERE, "model.terms", terms, 'a non-empty list of column names or "auto"',
+            "list the covariates",
+        )
+    if len(set(terms)) != len(terms):
+        raise spec_error(
+            WHERE, "model.terms", terms, "each term once", "remove the term that repeats"
+        )
+    return terms
+
+
 _MODEL_KEYS = {
     "name",
     "likelihood",
@@ -325,11 +358,22 @@ _MODEL_KEYS = {
     "imputation",
     "scale",
 }
-_SECTIONS = {"model", "time_varying", "centering", "priors", "sampler"}
+#: Sections whose keys are free (terms, levels, series), each a table of its own.
+_TABLES = ("time_varying", "centering", "nesting")
+_SECTIONS = {"model", "priors", "sampler", *_TABLES}
 #: Sections that belong to other readers and do not change the model: ``[multisource]``
 #: is the panel selection of :mod:`bayes_kfdi.multisource.spec` (validated there;
 #: ``bayes-kfdi fit`` applies it before fitting).
 FOREIGN_SECTIONS = {"multisource"}
+
+
+def _section(d: Mapping[str, Any], name: str, allowed: Any = None) -> dict[str, Any]:
+    table = d.get(name, {})
+    if not isinstance(table, Mapping):
+        raise spec_error(WHERE, f"[{name}]", table, "a table", f"write it as [{name}]")
+    if allowed is not None:
+        check_keys(table, allowed, f"{WHERE} [{name}]")
+    return dict(table)
 
 
 def spec_from_dict(d: Mapping[str, Any]) -> HierarchicalSpec:
@@ -339,42 +383,24 @@ def spec_from_dict(d: Mapping[str, Any]) -> HierarchicalSpec:
     it selects the panel, not the model (see :mod:`bayes_kfdi.multisource.spec`).
     """
     d = dict(d)
-    if "model" not in d:  # flat form written by HierarchicalSpec.to_dict
+    if "model" not in d and set(d) & _MODEL_KEYS:  # flat form of HierarchicalSpec.to_dict
         flat = dict(d)
         d = {
             "model": {k: flat.pop(k) for k in list(flat) if k in _MODEL_KEYS},
             **{k: flat.pop(k) for k in list(flat) if k in _SECTIONS},
         }
-        if flat:
-            raise SpecificationError(
-                f"unknown spec key(s) {sorted(flat)}; expected {sorted(_MODEL_KEYS | _SECTIONS)}"
-            )
+        check_keys(flat, _MODEL_KEYS | _SECTIONS, WHERE)
     d = {k: v for k, v in d.items() if k not in FOREIGN_SECTIONS}
-    unknown = set(d) - _SECTIONS
-    if unknown:
-        raise SpecificationError(
-            f"unknown section(s) {sorted(unknown)} in the spec; expected {sorted(_SECTIONS)}"
-        )
-    model = dict(d.get("model", {}))
-    bad = set(model) - _MODEL_KEYS
-    if bad:
-        raise SpecificationError(
-            f"unknown key(s) {sorted(bad)} in [model]; expected {sorted(_MODEL_KEYS)}"
-        )
+    check_keys(d, _SECTIONS, WHERE)
+    model = _section(d, "model", _MODEL_KEYS)
     if model.get("terms") == "auto":
         model["terms"] = None
-    elif isinstance(model.get("terms"), list):
-        model["terms"] = tuple(model["terms"])
-    try:
-        priors = PriorConfig(**d.get("priors", {}))
-        sampler = SamplerConfig(**d.get("sampler", {}))
-    except TypeError as exc:
-        raise SpecificationError(f"bad [priors] or [sampler] entry: {exc}") from None
+    priors = PriorConfig(**_section(d, "priors", [f.name for f in fields(PriorConfig)]))
+    sampler = SamplerConfig(**_section(d, "sampler", [f.name for f in fields(SamplerConfig)]))
     kwargs: dict[str, Any] = {**model, "priors": priors, "sampler": sampler}
-    if "time_varying" in d:
-        kwargs["time_varying"] = dict(d["time_varying"])
-    if "centering" in d:
-        kwargs["centering"] = dict(d["centering"])
+    for name in _TABLES:
+        if name in d:
+            kwargs[name] = _section(d, name)
     return HierarchicalSpec(**kwargs)
 
 
@@ -386,14 +412,4 @@ def load_spec(path: str | Path) -> HierarchicalSpec:
     SpecificationError
         If the file is missing, is not valid TOML or has an invalid option.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise SpecificationError(
-            f"spec file '{p}' does not exist; expected a TOML file such as "
-            "models/hierarchical.toml"
-        )
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecificationError(f"spec file '{p}' is not valid TOML: {exc}") from None
-    return spec_from_dict(raw)
+    return spec_from_dict(read_toml(path, "spec"))
