@@ -95,18 +95,111 @@ def test_toml_examples_equal_their_commands(abdata: pd.DataFrame, path: Path) ->
     assert (spec.entity, spec.time) == ("id", "year")
 
 
-def test_toml_spec_errors(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.toml"
-    bad.write_text('[gmm]\ndepvar = "n"\nregressor = ["L.n"]\n')
-    with pytest.raises(SpecificationError, match="regressor"):
-        load_gmm_spec(bad)
-    bad.write_text("[gmm\n")
-    with pytest.raises(SpecificationError, match="not valid TOML"):
-        load_gmm_spec(bad)
-    with pytest.raises(SpecificationError, match="not found"):
-        load_gmm_spec(tmp_path / "missing.toml")
-    with pytest.raises(SpecificationError, match="twostep"):
+SYS_TOML = """name = "sys"
+[gmm]
+depvar = "n"
+regressors = ["L.n", "w", "k"]
+twostep = true
+
+[[gmm.instruments.gmm]]
+vars = ["n"]
+lag = [2, 4]
+"""
+
+#: A valid spec, the edit that breaks it, and a word the one-line message must hold.
+BAD_SPECS = {
+    "misspelled_gmm_key": (SYS_TOML.replace("regressors", "regresors"),
+                           "did you mean 'regressors'"),
+    "misspelled_top_key": ('descripton = "x"\n' + SYS_TOML, "did you mean 'description'"),
+    "misspelled_group_key": (SYS_TOML.replace("lag =", "lags ="), "did you mean 'lag'"),
+    "number_for_string": (SYS_TOML.replace('depvar = "n"', "depvar = 3"), "a variable name"),
+    "string_for_bool": (SYS_TOML.replace("twostep = true", 'twostep = "yes"'), "true or false"),
+    "number_for_name": (SYS_TOML.replace('name = "sys"', "name = 5"), "a string"),
+    "bad_lag": (SYS_TOML.replace("[2, 4]", '["2", 4]'), "lag limits"),
+    "bad_equation": (SYS_TOML.replace("lag = [2, 4]", 'equation = "lvl"'), "did you mean"),
+    "h_out_of_range": (SYS_TOML.replace("twostep = true", "h = 4"), "1, 2 or 3"),
+    "both_models": ('command = "xtabond2 n L.n, gmm(L.n)"\n' + SYS_TOML, "both"),
+    "no_model": ('name = "x"\n', "neither"),
+    "trend_unused": ('trend = ["w"]\ncommand = "xtabond2 n L.n w, gmm(L.n)"\n', "w_trend"),
+    "not_toml": ("[gmm\n", "not valid TOML"),
+}
+
+
+def _write(path: Path, text: str | bytes) -> Path:
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _one_line_error(path: Path, match: str) -> str:
+    with pytest.raises(SpecificationError) as info:
+        load_gmm_spec(path)
+    msg = str(info.value)
+    assert "\n" not in msg and match in msg, msg
+    return msg
+
+
+@pytest.mark.parametrize("case", list(BAD_SPECS), ids=list(BAD_SPECS))
+def test_bad_spec_is_one_line_naming_the_fix(tmp_path: Path, case: str) -> None:
+    text, match = BAD_SPECS[case]
+    _one_line_error(_write(tmp_path / "bad.toml", text), match)
+
+
+def test_unreadable_spec_files(tmp_path: Path) -> None:
+    cp949 = _write(tmp_path / "kr.toml", "# 전자 산업\n".encode("cp949") + SYS_TOML.encode())
+    assert "save it as UTF-8" in _one_line_error(cp949, "UTF-8")
+    _one_line_error(tmp_path / "missing.toml", "does not exist")
+    _one_line_error(tmp_path, "is a directory")
+    assert load_gmm_spec(_write(tmp_path / "ok.toml", SYS_TOML)).command == (
+        "xtabond2 n L.n w k, gmm(n, lag(2 4)) twostep")
+
+
+def test_spec_to_command_checks_types() -> None:
+    with pytest.raises(SpecificationError, match="twostep = 'yes'; expected true or false"):
         spec_to_command({"depvar": "n", "twostep": "yes"})
+
+
+def _cli(monkeypatch, argv: list[str]) -> int:  # noqa: ANN001
+    from bayes_kfdi import cli
+
+    monkeypatch.setattr(sys, "argv", ["bayes-kfdi", *argv])
+    try:
+        cli.main()
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    return 0
+
+
+@pytest.mark.parametrize("case", ["misspelled_gmm_key", "number_for_string", "cp949"])
+def test_cli_bad_spec_exits_2_with_one_line(tmp_path, monkeypatch, capsys, case) -> None:  # noqa: ANN001
+    if case == "cp949":
+        spec = _write(tmp_path / "bad.toml", "# 전자\n".encode("cp949") + SYS_TOML.encode())
+        match = "UTF-8"
+    else:
+        spec = _write(tmp_path / "bad.toml", BAD_SPECS[case][0])
+        match = BAD_SPECS[case][1]
+    out = tmp_path / "res.json"
+    code = _cli(monkeypatch, ["gmm", "--data", str(ROOT / "tests" / "reference" / "abdata.csv"),
+                              "--entity", "id", "--time", "year", "--spec", str(spec),
+                              "--json", str(out)])
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), err
+    assert match in lines[0] and "Traceback" not in err and not out.exists()
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_cli_example_spec_equals_its_command(abdata, tmp_path, monkeypatch, path) -> None:  # noqa: ANN001
+    out = tmp_path / "res.json"
+    code = _cli(monkeypatch, ["gmm", "--data", str(ROOT / "tests" / "reference" / "abdata.csv"),
+                              "--spec", str(path), "--json", str(out)])
+    assert code == 0
+    header = [ln for ln in path.read_text().splitlines() if ln.startswith("#   xtabond2")]
+    ref = _fit(abdata, header[0].lstrip("# ").strip())
+    got = json.loads(out.read_text())["coef"]
+    np.testing.assert_allclose([got[k] for k in ref.params.index], ref.params, rtol=1e-12)
 
 
 def test_cli_spec_writes_json_atomically(abdata, tmp_path, monkeypatch, capsys) -> None:  # noqa: ANN001

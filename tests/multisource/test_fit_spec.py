@@ -8,6 +8,7 @@ pooled model on the same rows.
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,32 @@ def test_fit_command_applies_the_multisource_selection(tmp_path, monkeypatch):
     assert md.xbar.shape == expected.xbar.shape
     assert seen["spec"].sampler.draws == 10
     assert seen["spec"].terms == ("gdp", "gdppc")
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda t: t.replace("min_years_per_source", "min_year_per_source"),
+         "did you mean 'min_years_per_source'"),
+        (lambda t: t.replace("first_year = 1995", 'first_year = "1995"'), "expected an integer"),
+        (lambda t: "# 다중 출처\n".encode("cp949") + t.encode(), "UTF-8"),
+    ],
+    ids=["misspelled", "wrong_type", "cp949"],
+)
+def test_fit_cli_bad_multisource_section_exits_2_with_one_line(
+    tmp_path, monkeypatch, capsys, edit, match
+):
+    from bayes_kfdi import cli
+
+    bad = tmp_path / "bad.toml"
+    text = edit(SPEC.read_text())
+    bad.write_bytes(text if isinstance(text, bytes) else text.encode())
+    out = tmp_path / "fit"
+    monkeypatch.setattr(sys, "argv", ["bayes-kfdi", "fit", "--data", str(DATA), "--spec",
+                                      str(bad), "--out", str(out)])
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert stop.value.code == 2 and len(lines) == 1 and match in lines[0], err
+    assert "Traceback" not in err and not out.exists()

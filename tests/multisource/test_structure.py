@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -95,14 +96,34 @@ def test_shipped_spec_loads_and_is_recognised():
 @pytest.mark.parametrize(
     ("raw", "match"),
     [
-        ({"multisource": {"sourcez": ["KOR"]}}, "unknown key"),
+        ({"multisource": {"sourcez": ["KOR"]}}, "unknown key 'sourcez'"),
+        ({"multisource": {"sourcez": ["KOR"]}}, "did you mean 'sources'"),
         ({"multisource": {"compare_per_source": "yes"}}, "true or false"),
+        ({"multisource": {"first_year": "1995"}}, "first_year = '1995'; expected an integer"),
+        ({"multisource": {"sources": "KOR"}}, "a list of source codes"),
+        ({"multisource": {"reference": 1}}, "reference = 1; expected a source code string"),
+        ({"multisource": {"covariate_history": "hots_effect"}}, "did you mean 'host_effect'"),
+        ({"multisource": {"gmm_command": 3}}, "xtabond2 command string"),
+        ({"multisource": 3}, "expected a table"),
         ({"multisource": {}, "model": {"likelihood": "poisson"}}, "likelihood"),
     ],
 )
 def test_bad_specs(raw, match):
-    with pytest.raises(SpecificationError, match=match):
+    with pytest.raises(SpecificationError, match=re.escape(match)) as info:
         spec_from_mapping(raw)
+    assert "\n" not in str(info.value)
+
+
+def test_unreadable_spec_file_is_one_line(tmp_path):
+    bad = tmp_path / "kr.toml"
+    bad.write_bytes("# 다중 출처\n".encode("cp949") + SPEC.read_bytes())
+    with pytest.raises(SpecificationError, match="save it as UTF-8"):
+        load_multisource_spec(bad)
+    with pytest.raises(SpecificationError, match="does not exist"):
+        load_multisource_spec(tmp_path / "missing.toml")
+    with pytest.raises(SpecificationError, match="is a directory"):
+        load_multisource_spec(tmp_path)
+    assert not is_multisource_spec(tmp_path)
 
 
 def test_real_data_selection_covers_the_issue_sources():

@@ -8,14 +8,20 @@ to fit the one-model-per-source rival for LOO, and the per-source GMM command.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bayes_kfdi.bayes.spec import HierarchicalSpec, spec_from_dict
-from bayes_kfdi.exceptions import SpecificationError
 from bayes_kfdi.multisource.panel import SelectionConfig
+from bayes_kfdi.validation import (
+    check_choice,
+    check_keys,
+    check_number,
+    check_type,
+    read_toml,
+    spec_error,
+)
 
 __all__ = ["MultiSourceSpec", "DEFAULT_GMM_COMMAND", "is_multisource_spec", "load_multisource_spec"]
 
@@ -31,7 +37,11 @@ _KEYS = {
     "min_rows_per_source", "min_years_per_source", "max_hosts", "compare_per_source", "gmm_command",
     "covariate_history",
 }
+_INT_KEYS = ("first_year", "last_year", "min_sources_per_host", "min_rows_per_source",
+             "min_years_per_source", "max_hosts")
 HISTORY = ("host_effect", "unit")
+#: ``where`` of every message about the section.
+WHERE = f"spec [{SECTION}]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,65 +72,52 @@ class MultiSourceSpec:
     covariate_history: str = "host_effect"
 
     def __post_init__(self) -> None:
-        if self.covariate_history not in HISTORY:
-            raise SpecificationError(
-                f"multisource.covariate_history = {self.covariate_history!r}; expected one "
-                f"of {HISTORY}"
-            )
-        if not isinstance(self.compare_per_source, bool):
-            raise SpecificationError(
-                f"multisource.compare_per_source = {self.compare_per_source!r}; expected "
-                "true or false"
-            )
+        check_choice(self.covariate_history, HISTORY, WHERE, "covariate_history")
+        check_type(self.compare_per_source, bool, WHERE, "compare_per_source", "true or false")
         if self.gmm_command is not None and (
             not isinstance(self.gmm_command, str) or not self.gmm_command.strip()
         ):
-            raise SpecificationError(
-                f"multisource.gmm_command = {self.gmm_command!r}; expected an xtabond2 "
-                'command string or "" to skip GMM'
-            )
-
-
-def _read(path: str | Path) -> dict[str, Any]:
-    p = Path(path)
-    if not p.is_file():
-        raise SpecificationError(
-            f"spec file '{p}' does not exist; expected a TOML file such as "
-            "models/multi_source.toml"
-        )
-    try:
-        return tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecificationError(f"spec file '{p}' is not valid TOML: {exc}") from None
+            raise spec_error(WHERE, "gmm_command", self.gmm_command,
+                             'an xtabond2 command string or "" to skip GMM',
+                             'write gmm_command = "xtabond2 ..."')
 
 
 def is_multisource_spec(path: str | Path) -> bool:
     """Return whether the TOML file at ``path`` has a ``[multisource]`` section."""
     p = Path(path)
-    return p.is_file() and SECTION in _read(p)
+    return p.is_file() and SECTION in read_toml(p, "spec")
+
+
+def _check_selection(ms: dict[str, Any]) -> None:
+    """Check the selection keys' types; :class:`SelectionConfig` checks their values."""
+    if "sources" in ms:
+        src = ms["sources"]
+        if not isinstance(src, list) or not all(isinstance(s, str) for s in src):
+            raise spec_error(WHERE, "sources", src, "a list of source codes",
+                             'write sources = ["KOR", "CHN"]')
+        ms["sources"] = tuple(src)
+    for key in _INT_KEYS:
+        if key in ms:
+            check_number(ms[key], WHERE, key, integer=True)
+    if "reference" in ms:
+        check_type(ms["reference"], str, WHERE, "reference", "a source code string")
 
 
 def spec_from_mapping(raw: dict[str, Any]) -> MultiSourceSpec:
     """Build a :class:`MultiSourceSpec` from the TOML layout."""
     raw = dict(raw)
-    ms = dict(raw.pop(SECTION, {}))
-    bad = set(ms) - _KEYS
-    if bad:
-        raise SpecificationError(
-            f"unknown key(s) {sorted(bad)} in [{SECTION}]; expected {sorted(_KEYS)}"
-        )
+    ms = raw.pop(SECTION, {})
+    if not isinstance(ms, dict):
+        raise spec_error("spec", SECTION, ms, "a table", f"write it as [{SECTION}]")
+    ms = dict(ms)
+    check_keys(ms, _KEYS, WHERE)
     compare = ms.pop("compare_per_source", True)
     gmm = ms.pop("gmm_command", DEFAULT_GMM_COMMAND)
     history = ms.pop("covariate_history", "host_effect")
-    if "sources" in ms and isinstance(ms["sources"], list):
-        ms["sources"] = tuple(ms["sources"])
-    try:
-        selection = SelectionConfig(**ms)
-    except TypeError as exc:
-        raise SpecificationError(f"bad [{SECTION}] entry: {exc}") from None
+    _check_selection(ms)
     return MultiSourceSpec(
         model=spec_from_dict(raw),
-        selection=selection,
+        selection=SelectionConfig(**ms),
         compare_per_source=compare,
         gmm_command=gmm if gmm != "" else None,
         covariate_history=history,
@@ -129,4 +126,4 @@ def spec_from_mapping(raw: dict[str, Any]) -> MultiSourceSpec:
 
 def load_multisource_spec(path: str | Path) -> MultiSourceSpec:
     """Read and validate a multi-source spec (see ``models/multi_source.toml``)."""
-    return spec_from_mapping(_read(path))
+    return spec_from_mapping(read_toml(path, "spec"))

@@ -1,24 +1,35 @@
 """The paper's GMM equations as declarative TOML files (``models/paper/*.toml``).
 
-Each file holds one equation: which series it explains, which table and column of the
-paper it reproduces, the verbatim ``xtabond2`` command, and the covariates interacted
-with a time trend. Trend interactions are built as data columns
-(``<term>_trend = <term> * (year - reference_year)``) because the xtabond2 parser takes
-plain columns, not factor-variable interactions (``c.wage#c.year``).
+Each file is an equation of the one GMM schema (:mod:`bayes_kfdi.gmm.spec`), so
+``bayes-kfdi gmm --spec`` runs it too. The paper requires the schema's metadata: which
+series the equation explains (``series``), which table and column of the paper it
+reproduces (``table``, ``column``), ``variant`` and the covariates interacted with a
+time trend (``trend``, ``reference_year``), with the verbatim xtabond2 ``command``.
+Trend interactions are data columns (``<term>_trend = <term> * (year - reference_year)``)
+because the xtabond2 parser takes plain columns, not ``c.wage#c.year``.
 """
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
-from bayes_kfdi.constants import PAPER_SERIES, SERIES, YEAR
-from bayes_kfdi.exceptions import DataError, SpecificationError
+from bayes_kfdi.constants import PAPER_SERIES
+from bayes_kfdi.exceptions import SpecificationError
+from bayes_kfdi.gmm.spec import (
+    DEFAULT_REFERENCE_YEAR,
+    TOP_KEYS,
+    TREND_SUFFIX,
+    GmmSpec,
+    add_trend_columns,
+    load_gmm_spec,
+    select_series,
+)
 from bayes_kfdi.resources import models_dir as _shipped_models_dir
+from bayes_kfdi.validation import check_choice, check_keys, spec_error
 
 __all__ = [
     "TREND_SUFFIX",
@@ -34,9 +45,10 @@ TableName = Literal["table2", "table3"]
 Variant = Literal["baseline", "trend"]
 _TABLES: tuple[str, ...] = ("table2", "table3")
 _VARIANTS: tuple[str, ...] = ("baseline", "trend")
-_REQUIRED_KEYS: tuple[str, ...] = ("name", "table", "series", "column", "command")
-#: Suffix of a trend-interaction column: ``wage_trend = wage * (year - reference_year)``.
-TREND_SUFFIX = "_trend"
+_REQUIRED_KEYS: tuple[str, ...] = ("name", "table", "series", "column")
+#: Schema keys a paper equation may not set: the paper job runs every equation on its
+#: ``--data`` panel with entity ``country`` and time ``year``.
+_NOT_PAPER: tuple[str, ...] = ("data", "entity", "time")
 _REPO_MODELS = _shipped_models_dir() / "paper"
 
 
@@ -50,8 +62,8 @@ def models_dir() -> Path:
     """
     if not _REPO_MODELS.is_dir():
         raise SpecificationError(
-            f"paper equation folder not found: expected {_REPO_MODELS}. The specs ship "
-            "inside the package; reinstall it."
+            f"paper equation folder {_REPO_MODELS} does not exist; expected the specs "
+            "shipped inside the package; reinstall it"
         )
     return _REPO_MODELS
 
@@ -82,7 +94,7 @@ class PaperEquation:
     command: str
     variant: Variant = "baseline"
     trend: tuple[str, ...] = ()
-    reference_year: int = 2001
+    reference_year: int = DEFAULT_REFERENCE_YEAR
     target_instruments: int | None = None
     description: str = ""
     path: Path | None = None
@@ -93,10 +105,21 @@ class PaperEquation:
         return tuple(f"{t}{TREND_SUFFIX}" for t in self.trend)
 
 
-def _check_choice(value: object, allowed: tuple[str, ...], key: str, where: str) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise SpecificationError(f"{where}: {key} = {value!r}; expected one of {list(allowed)}.")
-    return value
+def _paper_fields(spec: GmmSpec, where: str) -> dict[str, Any]:
+    """Check the paper's keys on a spec read through the one GMM schema."""
+    raw = spec.raw
+    for key in (k for k in _NOT_PAPER if k in raw):
+        raise spec_error(where, key, raw[key], "no such key in a paper equation",
+                         "remove it: the paper job fits on --data with entity country, "
+                         "time year")
+    check_keys(raw, set(TOP_KEYS) - set(_NOT_PAPER), where, required=_REQUIRED_KEYS)
+    table = check_choice(raw["table"], _TABLES, where, "table")
+    variant = check_choice(raw.get("variant", "baseline"), _VARIANTS, where, "variant")
+    series = check_choice(raw["series"], PAPER_SERIES, where, "series")
+    if variant == "trend" and not spec.trend:
+        raise spec_error(where, "trend", [], "the interacted covariates when variant = 'trend'",
+                         'list them, e.g. trend = ["gdp"]')
+    return {"table": table, "variant": variant, "series": series}
 
 
 def load_equation(path: str | Path) -> PaperEquation:
@@ -105,7 +128,8 @@ def load_equation(path: str | Path) -> PaperEquation:
     Parameters
     ----------
     path : str or Path
-        A TOML file with the keys ``name, table, series, column, command`` and optional
+        A TOML file of the GMM equation schema (:mod:`bayes_kfdi.gmm.spec`) with the
+        keys ``name, table, series, column`` and the model (``command``), and optional
         ``variant, trend, reference_year, target_instruments, description``.
 
     Returns
@@ -115,52 +139,24 @@ def load_equation(path: str | Path) -> PaperEquation:
     Raises
     ------
     SpecificationError
-        On a missing key, an unknown table, variant or series, or a trend covariate that
-        the command does not use as ``<term>_trend``.
+        On an unreadable file, a missing or unknown key, an unknown table, variant or
+        series, or a trend covariate that the command does not use as ``<term>_trend``.
     """
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecificationError(f"{path}: not valid TOML ({exc}). Fix the syntax.") from exc
-    missing = [k for k in _REQUIRED_KEYS if k not in raw]
-    if missing:
-        raise SpecificationError(
-            f"{path}: missing key(s) {missing}; every equation needs {list(_REQUIRED_KEYS)}."
-        )
-    unknown = (
-        set(raw)
-        - set(_REQUIRED_KEYS)
-        - {"variant", "trend", "reference_year", "target_instruments", "description"}
-    )
-    if unknown:
-        raise SpecificationError(f"{path}: unknown key(s) {sorted(unknown)}; check the spelling.")
     where = str(path)
-    table = _check_choice(raw["table"], _TABLES, "table", where)
-    variant = _check_choice(raw.get("variant", "baseline"), _VARIANTS, "variant", where)
-    series = _check_choice(raw["series"], PAPER_SERIES, "series", where)
-    trend = tuple(raw.get("trend", ()))
-    command = " ".join(str(raw["command"]).split())
-    for t in trend:
-        if f"{t}{TREND_SUFFIX}" not in command.replace(",", " ").split():
-            raise SpecificationError(
-                f"{path}: trend lists {t!r} but the command has no regressor "
-                f"{t}{TREND_SUFFIX}; add it to the varlist or drop it from trend."
-            )
-    if variant == "trend" and not trend:
-        raise SpecificationError(f"{path}: variant = 'trend' but trend = []; list the terms.")
-    target = raw.get("target_instruments")
+    spec = load_gmm_spec(path)
+    checked = _paper_fields(spec, where)
     return PaperEquation(
-        name=str(raw["name"]),
-        table=table,  # type: ignore[arg-type]
-        series=series,
-        column=str(raw["column"]),
-        command=command,
-        variant=variant,  # type: ignore[arg-type]
-        trend=trend,
-        reference_year=int(raw.get("reference_year", 2001)),
-        target_instruments=None if target is None else int(target),
-        description=str(raw.get("description", "")).strip(),
+        name=spec.name,
+        table=checked["table"],
+        series=checked["series"],
+        column=spec.raw["column"],
+        command=spec.command,
+        variant=checked["variant"],
+        trend=spec.trend,
+        reference_year=spec.reference_year,
+        target_instruments=spec.meta.get("target_instruments"),
+        description=spec.description,
         path=path,
     )
 
@@ -177,34 +173,18 @@ def load_equations(directory: str | Path | None = None) -> tuple[PaperEquation, 
     folder = models_dir() if directory is None else Path(directory)
     files = sorted(folder.glob("*.toml"))
     if not files:
-        raise SpecificationError(f"no *.toml equation files in {folder}.")
+        raise SpecificationError(
+            f"{folder}: no *.toml files; expected one file per equation; add them or name "
+            "another folder"
+        )
     eqs = [load_equation(f) for f in files]
     names = [e.name for e in eqs]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise SpecificationError(f"{folder}: duplicate equation names {dupes}.")
+        raise spec_error(str(folder), "name", dupes, "each equation name once",
+                         "rename the duplicates")
     order = {s: i for i, s in enumerate(PAPER_SERIES)}
     return tuple(sorted(eqs, key=lambda e: (_VARIANTS.index(e.variant), order[e.series])))
-
-
-def add_trend_columns(
-    frame: pd.DataFrame, terms: tuple[str, ...] | list[str], reference_year: int
-) -> pd.DataFrame:
-    """Return a copy of ``frame`` with ``<term>_trend = term * (year - reference_year)``.
-
-    Centring the trend at ``reference_year`` makes the main effect the slope in that
-    year, which is how the semi-synthetic truth states time-varying slopes.
-    """
-    out = frame.copy()
-    trend = out[YEAR].astype(float) - float(reference_year)
-    for t in terms:
-        if t not in out.columns:
-            raise DataError(
-                f"trend interaction needs column {t!r}, which the panel lacks "
-                f"(columns: {list(out.columns)})."
-            )
-        out[f"{t}{TREND_SUFFIX}"] = out[t].astype(float) * trend
-    return out
 
 
 def equation_frame(panel: pd.DataFrame, eq: PaperEquation) -> pd.DataFrame:
@@ -215,10 +195,5 @@ def equation_frame(panel: pd.DataFrame, eq: PaperEquation) -> pd.DataFrame:
     DataError
         If the panel has no rows of ``eq.series``.
     """
-    sub = panel.loc[panel[SERIES] == eq.series].drop(columns=[SERIES])
-    if sub.empty:
-        raise DataError(
-            f"equation {eq.name!r} needs series {eq.series!r}; the panel has "
-            f"{sorted(panel[SERIES].unique())}."
-        )
+    sub = select_series(panel, eq.series, eq.name)
     return add_trend_columns(sub, eq.trend, eq.reference_year).reset_index(drop=True)
