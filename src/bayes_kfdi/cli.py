@@ -36,6 +36,13 @@ MapOpt = Annotated[
     list[str] | None,
     typer.Option("--map", help="Rename a column, OLD=NEW; repeat for several."),
 ]
+OverwriteOpt = Annotated[
+    bool,
+    typer.Option("--overwrite", help="Replace an output bayes-kfdi wrote earlier (never "
+                 "other files)."),
+]
+#: Longest error line printed; the sources cut echoed values, this is the last resort.
+MAX_MESSAGE = 300
 
 
 def _data(path: Path | None) -> Path | None:
@@ -48,6 +55,12 @@ def _spec(path: Path | None) -> Path | None:
     from bayes_kfdi.resources import resolve_spec
 
     return None if path is None else resolve_spec(path)
+
+
+def _error_line(exc: BaseException) -> str:
+    """One line, at most :data:`MAX_MESSAGE` characters, whatever the exception holds."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
 
 
 @app.callback()
@@ -88,6 +101,7 @@ def data_validate(data: DataOpt, mapping: MapOpt = None) -> None:
 @data_app.command("describe")
 def data_describe(data: DataOpt, mapping: MapOpt = None) -> None:
     """Print summary statistics in the layout of the paper's Table 4."""
+    from bayes_kfdi.constants import PAPER_SERIES
     from bayes_kfdi.data import parse_mapping, read_panel
     from bayes_kfdi.data.paper import compare_table4, format_table4_comparison, is_paper_shaped
 
@@ -104,7 +118,10 @@ def data_describe(data: DataOpt, mapping: MapOpt = None) -> None:
             + (f"; outside: {', '.join(bad['variable'] + '/' + bad['sector'])}" if len(bad) else "")
         )
         return
-    console.print(_frame_table(panel.describe(), f"Summary statistics: {data}"))
+    table = panel.describe()
+    if not set(panel.series) <= set(PAPER_SERIES):  # e.g. one series per source economy
+        table = table.rename(columns={"sector": "series"})
+    console.print(_frame_table(table, f"Summary statistics: {data}"))
 
 
 @app.command("simulate")
@@ -118,12 +135,12 @@ def simulate(
     no_floor: Annotated[
         bool, typer.Option("--no-floor", help="Keep the latent outcome: no censoring at log(3).")
     ] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Simulate the semi-synthetic Korean panel (6 series x 33 hosts x 1988-2014)."""
-    from bayes_kfdi.data.simulate import DEFAULT_SEED, simulate_korea, write_simulated
+    from bayes_kfdi.jobs.simulate import simulate_job
 
-    sim = simulate_korea(DEFAULT_SEED if seed is None else seed, floor=not no_floor)
-    csv, truth = write_simulated(sim, out)
+    sim, csv, truth = simulate_job(out, seed=seed, floor=not no_floor, overwrite=overwrite)
     console.print(f"wrote {csv} ({len(sim.frame)} rows) and {truth}", markup=False)
 
 
@@ -144,12 +161,19 @@ def gmm(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write results as JSON (SCHEMA section 2).")
     ] = None,
+    mapping: MapOpt = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
-    """Difference/system GMM with xtabond2 syntax; prints the table, optionally writes JSON."""
+    """Difference/system GMM with xtabond2 syntax; prints the table, optionally writes JSON.
+
+    On a canonical panel --entity and --time default to country (series,country when
+    the file holds several series) and year.
+    """
     from bayes_kfdi.jobs.gmm import run_gmm_command
 
     res, warns = run_gmm_command(
-        data=_data(data), entity=entity, time=time, cmd=cmd, spec=spec, json_out=json_out
+        data=_data(data), entity=entity, time=time, cmd=cmd, spec=spec,
+        json_out=json_out, mapping=mapping, overwrite=overwrite,
     )
     for w in warns:
         err_console.print(f"warning: {w}", markup=False)
@@ -165,9 +189,7 @@ def paper(
     no_robustness: Annotated[
         bool, typer.Option("--no-robustness", help="Skip the section 6 robustness checks.")
     ] = False,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace an existing output folder.")
-    ] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Reproduce the paper's Tables 2 and 3, trend interactions and robustness checks."""
     from bayes_kfdi.jobs.paper import paper_job
@@ -207,6 +229,7 @@ def fit_cmd(
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit with code 3 if the fit did not converge.")
     ] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Fit a Bayesian hierarchical dynamic panel model and write DIR/posterior.nc, summary.csv."""
     from bayes_kfdi.jobs.fit import fit_job, load_fit_job
@@ -215,6 +238,7 @@ def fit_cmd(
         _data(data), _spec(spec), mapping=mapping,
         sampler={"draws": draws, "tune": tune, "chains": chains, "seed": seed,
                  "sampler": sampler, "target_accept": target_accept},
+        out=out, overwrite=overwrite,
     )
     for note in job.notes:
         console.print(note, markup=False)
@@ -229,7 +253,7 @@ def fit_cmd(
         f"{model_spec.sampler.sampler}, {model_spec.sampler.chains}x{model_spec.sampler.draws} "
         "draws): compiling and sampling"
     ):
-        result, target = fit_job(job, out, on_keep=keep)
+        result, target = fit_job(job, out, overwrite=overwrite, on_keep=keep)
     beta = result.summary[result.summary["parameter"].isin(["rho", "beta"])]
     console.print(
         _frame_table(
@@ -282,9 +306,7 @@ def reproduce_cmd(
         Path | None, typer.Option("--out", help="Report directory; default: reports/latest.")
     ] = None,
     quick: Annotated[bool, typer.Option("--quick", help="Smoke run: short chains.")] = False,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace an existing report directory.")
-    ] = False,
+    overwrite: OverwriteOpt = False,
     spec: Annotated[
         Path | None,
         typer.Option("--spec", help="Bayesian model spec or bundled name; default: hierarchical."),
@@ -313,7 +335,7 @@ def main() -> None:
     except BayesKfdiError as exc:
         if debug:
             raise
-        err_console.print(f"error: {exc}", markup=False)
+        err_console.print(f"error: {_error_line(exc)}", markup=False)
         raise SystemExit(2) from None
     except typer.Abort:
         err_console.print("aborted", markup=False)
@@ -327,7 +349,7 @@ def main() -> None:
             app(["--help"], standalone_mode=True)
         message = getattr(exc, "format_message", None)
         if message is not None and code != 0:
-            err_console.print(f"error: {message()}", markup=False)
+            err_console.print(f"error: {_error_line(message())}", markup=False)
             raise SystemExit(2) from None
         raise SystemExit(code) from None
 

@@ -3,16 +3,23 @@
 Every file is written to a temporary sibling and renamed into place (``os.replace``), so
 a reader never sees half a file and a failed run never replaces a good result. A result
 directory is built beside its target and swapped in at the end (:func:`publish_dir`).
+
+The output policy of every command lives here too, checked before any work starts
+(:func:`check_output_dir`, :func:`check_output_file`): an existing output is refused
+unless ``--overwrite``; ``--overwrite`` replaces only what the package wrote, as listed
+with each file's sha256 in the marker :data:`MARKER` that :func:`publish_dir` puts in
+every directory it publishes; an output is never an input of the same run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +38,17 @@ __all__ = [
     "make_build_dir",
     "publish_dir",
     "discard_dir",
+    "MARKER",
+    "check_output_dir",
+    "check_output_file",
+    "foreign_files",
+    "mark_output_dir",
 ]
+
+#: The file, in every directory the package publishes, listing what the package wrote.
+MARKER = ".bayes_kfdi-output.json"
+#: The ``written_by`` value of :data:`MARKER`.
+WRITTEN_BY = "bayes-kfdi"
 
 
 def _umask() -> int:
@@ -123,19 +140,18 @@ def publish_dir(build: str | Path, target: str | Path, *, overwrite: bool) -> Pa
 
     The previous ``target`` is renamed aside, the build takes its place, then the old copy
     is deleted; if the swap fails the old copy is moved back, so ``target`` is never
-    half-written.
+    half-written. The build gets the marker :data:`MARKER` listing its files.
 
     Raises
     ------
     OutputExistsError
-        If ``target`` exists and ``overwrite`` is False.
+        If ``target`` exists and ``overwrite`` is False, or it holds files the package
+        did not write (see :func:`check_output_dir`).
     """
     build, target = Path(build), Path(target)
-    if target.exists() and not overwrite:
-        raise OutputExistsError(
-            f"output directory {target} already exists; expected a new directory; pass "
-            "--overwrite to replace it or choose another --out"
-        )
+    # checked again here: files may have appeared in ``target`` while the job ran
+    check_output_dir(target, overwrite=overwrite)
+    mark_output_dir(build, adopt=True)
     mode = 0o777 & ~_umask()  # mkdtemp makes 0700 directories
     for d in (build, *(p for p in build.rglob("*") if p.is_dir())):
         os.chmod(d, mode)
@@ -158,3 +174,196 @@ def publish_dir(build: str | Path, target: str | Path, *, overwrite: bool) -> Pa
 def discard_dir(path: str | Path) -> None:
     """Delete a build directory (after a failed or interrupted run)."""
     shutil.rmtree(Path(path), ignore_errors=True)
+
+
+# ------------------------------------------------------------------ output policy
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _tree_files(directory: Path) -> list[str]:
+    """Every non-directory entry below ``directory`` (links included), relative, sorted."""
+    out = []
+    for root, dirs, files in os.walk(directory):
+        rel = Path(root).relative_to(directory)
+        out += [(rel / f).as_posix() for f in files]
+        out += [(rel / d).as_posix() for d in dirs if (Path(root) / d).is_symlink()]
+    return sorted(p for p in out if p != MARKER)
+
+
+def mark_output_dir(directory: str | Path, *, adopt: bool = False) -> Path:
+    """Write :data:`MARKER` into ``directory``, listing each file below it with its sha256.
+
+    ``publish_dir`` calls this on every build. Called by hand (``adopt=False``), it marks
+    a tree written by an older version of the package, which had no marker: the tree
+    must then hold ``run/manifest.json`` with the package's ``package_version``.
+
+    Raises
+    ------
+    OutputExistsError
+        If ``adopt`` is False and the tree shows no package provenance.
+    """
+    d = Path(directory)
+    if not adopt:
+        manifest = d / "run" / "manifest.json"
+        try:
+            known = "package_version" in json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError):
+            known = False
+        if not known:
+            raise OutputExistsError(
+                f"{d} has no run/manifest.json naming a package_version; only a tree "
+                "bayes-kfdi wrote can be marked as its output"
+            )
+    files = {rel: _sha256(d / rel) for rel in _tree_files(d)}
+    return write_json(d / MARKER, {"written_by": WRITTEN_BY, "files": files})
+
+
+def foreign_files(directory: str | Path) -> list[str]:
+    """Files below ``directory`` that the package did not write, or that changed since.
+
+    A directory without a readable :data:`MARKER` counts as entirely foreign; a changed
+    file is listed as ``"<name> (changed)"``.
+    """
+    d = Path(directory)
+    present = _tree_files(d)
+    try:
+        marker = json.loads((d / MARKER).read_text(encoding="utf-8"))
+        listed = marker["files"] if marker.get("written_by") == WRITTEN_BY else None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        listed = None
+    if not isinstance(listed, dict):
+        return present
+    out = []
+    for rel in present:
+        p = d / rel
+        if rel not in listed or p.is_symlink() or not p.is_file():
+            out.append(rel)
+        elif _sha256(p) != listed[rel]:
+            out.append(f"{rel} (changed)")
+    return out
+
+
+def _resolved(path: str | Path) -> Path:
+    return Path(os.path.abspath(Path(path).expanduser())).resolve()
+
+
+def _check_parents(out: Path, option: str) -> None:
+    for parent in out.parents:
+        if parent.exists() and not parent.is_dir():
+            raise OutputExistsError(
+                f"{option} {out} is below {parent}, which is a file, not a folder; choose "
+                f"another {option}"
+            )
+
+
+def _check_inputs(out: Path, inputs: Iterable[tuple[str, str | Path]], option: str,
+                  *, directory: bool) -> None:
+    target = _resolved(out)
+    for role, path in inputs:
+        p = _resolved(path)
+        if p == target:
+            raise OutputExistsError(
+                f"{option} {out} is the {role} of this run; an output may never be an input; "
+                f"choose another {option}"
+            )
+        if directory and target in p.parents:
+            raise OutputExistsError(
+                f"{option} {out} contains the {role} {path}; an output may never hold an "
+                f"input of the same run; choose another {option}"
+            )
+
+
+def check_output_dir(
+    out: str | Path,
+    *,
+    overwrite: bool,
+    inputs: Iterable[tuple[str, str | Path]] = (),
+    option: str = "--out",
+) -> None:
+    """Refuse an output directory a command may not write; call before any work.
+
+    Parameters
+    ----------
+    out : path
+        The directory the command will publish.
+    overwrite : bool
+        The user's ``--overwrite``: an existing ``out`` is replaced only with it, and only
+        when every file in it is listed, unchanged, in its :data:`MARKER`.
+    inputs : iterable of (role, path)
+        The run's input files (e.g. ``("data file", path)``); none may be or lie in ``out``.
+    option : str
+        The option's name as the user typed it, for the message.
+
+    Raises
+    ------
+    OutputExistsError
+        One line naming the path and the fix.
+    """
+    out = Path(out)
+    _check_parents(out, option)
+    _check_inputs(out, inputs, option, directory=True)
+    if not out.exists() and not out.is_symlink():
+        return
+    if not out.is_dir() or out.is_symlink():
+        raise OutputExistsError(
+            f"{option} {out} is a file; expected a directory (this command writes a folder "
+            f"of results); choose another {option}"
+        )
+    if not overwrite:
+        raise OutputExistsError(
+            f"output directory {out} already exists; expected a new directory; pass "
+            f"--overwrite to replace it or choose another {option}"
+        )
+    foreign = foreign_files(out)
+    if foreign:
+        raise OutputExistsError(
+            f"{out} holds files bayes-kfdi did not write (e.g. {foreign[0]}); --overwrite "
+            f"replaces only the package's own output; choose another {option}"
+        )
+
+
+def check_output_file(
+    out: str | Path,
+    *,
+    overwrite: bool,
+    inputs: Iterable[tuple[str, str | Path]] = (),
+    option: str = "--out",
+    recognise: Callable[[Path], bool] | None = None,
+    kind: str = "file",
+) -> None:
+    """Refuse an output file a command may not write; call before any work.
+
+    ``recognise(path)`` says whether an existing file is the package's own output (e.g. a
+    GMM JSON document); ``--overwrite`` replaces only such a file. Without it, any
+    existing file is refused even with ``--overwrite``.
+
+    Raises
+    ------
+    OutputExistsError
+        One line naming the path and the fix.
+    """
+    out = Path(out)
+    _check_parents(out, option)
+    _check_inputs(out, inputs, option, directory=False)
+    if out.is_dir():
+        raise OutputExistsError(
+            f"{option} {out} is a directory; expected a {kind} name such as "
+            f"{out / ('results' + (out.suffix or '.json'))}; choose another {option}"
+        )
+    if not out.exists() and not out.is_symlink():
+        return
+    if not overwrite:
+        raise OutputExistsError(
+            f"{option} {out} already exists; pass --overwrite to replace it or choose "
+            f"another {option}"
+        )
+    if out.is_symlink() or recognise is None or not recognise(out):
+        raise OutputExistsError(
+            f"{out} is not a {kind} bayes-kfdi wrote; --overwrite replaces only the "
+            f"package's own output; choose another {option}"
+        )

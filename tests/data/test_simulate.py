@@ -414,6 +414,10 @@ def test_cli_simulate_and_describe(tmp_path, korea):
     assert "HS85: x-host sd 0.599 / 0.599" in res.output
     assert "AGTPA: dy sd 0.373 / 0.373" in res.output
     res = runner.invoke(app, ["simulate", "--seed", "7", "--no-floor", "--out", str(out)])
+    assert res.exit_code == 1 and "--overwrite" in str(res.exception)  # refused, kept
+    assert out.read_bytes() == ref.read_bytes()
+    res = runner.invoke(app, ["simulate", "--seed", "7", "--no-floor", "--out", str(out),
+                              "--overwrite"])
     assert res.exit_code == 0, res.output
     truth = json.loads((tmp_path / "k.truth.json").read_text())
     assert truth["seed"] == 7 and truth["censored"] is False

@@ -21,10 +21,23 @@ from bayes_kfdi.constants import (
     YEAR_MIN,
 )
 from bayes_kfdi.exceptions import DataError
+from bayes_kfdi.validation import shorten
 
-__all__ = ["PanelData", "validate_frame"]
+__all__ = [
+    "MAX_GRID_CELLS",
+    "MAX_PERIODS",
+    "PanelData",
+    "check_grid",
+    "check_panel_keys",
+    "validate_frame",
+]
 
 _MAX_SHOWN = 3
+#: Longest time span accepted: every estimator puts a panel on a unit x period grid, so a
+#: mistyped year (19800 for 1980) would otherwise allocate in proportion to the typo.
+MAX_PERIODS = 500
+#: Most unit x period cells accepted (160 MB per variable in float64).
+MAX_GRID_CELLS = 20_000_000
 
 
 def _as_tuple(cols: str | Sequence[str]) -> tuple[str, ...]:
@@ -82,9 +95,10 @@ def validate_frame(
             "the panel is empty (0 rows); expected at least one row per unit and year; "
             "check the file and any filters applied"
         )
+    _check_clash(entity, time)
     missing = [c for c in (*entity, time, *required) if c not in frame.columns]
     if missing:
-        seen = ", ".join(map(str, frame.columns[:12]))
+        seen = ", ".join(shorten(c, 40) for c in frame.columns[:12])
         raise DataError(
             f"missing required column(s) {', '.join(missing)}; columns seen: {seen}; "
             "rename columns with --map OLD=NEW (CLI) or mapping={'OLD': 'NEW'} (Python)"
@@ -100,6 +114,7 @@ def validate_frame(
             )
         out[col] = out[col].astype(str).str.strip()
     out[time] = _clean_time(out[time], time)
+    check_grid(out[list(entity)].drop_duplicates().shape[0], out[time], time=time)
     for col in numeric:
         if col in out.columns:
             out[col] = _clean_numeric(out[col], col)
@@ -107,7 +122,7 @@ def validate_frame(
     dup = out.duplicated(subset=key, keep=False)
     if dup.any():
         first = out.loc[dup, key].iloc[0]
-        shown = ", ".join(f"{k}={first[k]}" for k in key)
+        shown = ", ".join(f"{k}={_cut(first[k])}" for k in key)
         raise DataError(
             f"duplicate key ({', '.join(key)}) = ({shown}) in {int(dup.sum())} rows; "
             "expected each unit-year once; aggregate or drop the duplicates"
@@ -115,13 +130,103 @@ def validate_frame(
     return out
 
 
+def _cut(value: object, limit: int = 40) -> str:
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_clash(entity: tuple[str, ...], time: str) -> None:
+    if time in entity:
+        raise DataError(
+            f"the time column '{time}' is also a unit column (--entity {','.join(entity)} "
+            f"--time {time}); expected different columns for units and periods; pass e.g. "
+            "--entity country --time year"
+        )
+
+
+def _check_datetime(col: pd.Series, name: str) -> None:
+    """Refuse dates where integer periods are expected, showing a date, not nanoseconds."""
+    if pd.api.types.is_datetime64_any_dtype(col) or isinstance(col.dtype, pd.PeriodDtype):
+        first = col.dropna()
+        seen = str(first.iloc[0])[:10] if len(first) else "an empty date"
+        raise DataError(
+            f"column '{name}' holds dates (e.g. {seen}); expected integer periods such as "
+            f"1990; store the year only (pandas: df['{name}'] = df['{name}'].dt.year)"
+        )
+
+
+def check_grid(n_units: int, times: pd.Series, *, time: str) -> None:
+    """Refuse a panel whose unit x period grid would exceed the stated limits.
+
+    Raises
+    ------
+    DataError
+        The span exceeds :data:`MAX_PERIODS` (the farthest period and its data row are
+        named) or the grid exceeds :data:`MAX_GRID_CELLS`.
+    """
+    if len(times) == 0:
+        return
+    t = times.to_numpy(dtype=np.int64)
+    lo, hi = int(t.min()), int(t.max())
+    span = hi - lo + 1
+    if span > MAX_PERIODS:
+        med = int(np.median(t))
+        pos = int(np.argmax(np.abs(t - med)))
+        raise DataError(
+            f"column '{time}' spans {span:,} periods ({lo}..{hi}), e.g. {int(t[pos])} in data "
+            f"row {pos + 1}; expected at most {MAX_PERIODS} (each unit gets a row of every "
+            "period); a mistyped year? fix that row"
+        )
+    if n_units * span > MAX_GRID_CELLS:
+        raise DataError(
+            f"the panel has {n_units:,} units x {span:,} periods = {n_units * span:,} grid "
+            f"cells; expected at most {MAX_GRID_CELLS:,} (memory per variable); check the "
+            "unit columns or split the file"
+        )
+
+
+def check_panel_keys(frame: pd.DataFrame, entity: str | Sequence[str], time: str) -> None:
+    """Validate the unit and time columns as :func:`validate_frame` does, before any grid.
+
+    Cheap on any input: nothing is allocated in proportion to the values of ``time``.
+
+    Raises
+    ------
+    DataError
+        A column is missing, a key is empty, the two options name the same column,
+        periods are dates or not integers, a ``year`` is implausible, or the grid would
+        exceed :data:`MAX_PERIODS` / :data:`MAX_GRID_CELLS`.
+    """
+    ent = _as_tuple(entity)
+    _check_clash(ent, time)
+    missing = [c for c in (*ent, time) if c not in frame.columns]
+    if missing:
+        seen = ", ".join(shorten(c, 40) for c in frame.columns[:12])
+        raise DataError(
+            f"missing column(s) {', '.join(missing)}; columns seen: {seen}; fix --entity/"
+            "--time or rename with --map OLD=NEW"
+        )
+    for col in ent:
+        if frame[col].isna().any():
+            raise DataError(
+                f"column '{col}' has an empty key in data row(s) "
+                f"{_first_rows(frame[col].isna(), frame)}; expected a label in every row; "
+                "fill or drop those rows"
+            )
+    times = _clean_time(frame[time], time)
+    n_units = frame[list(ent)].drop_duplicates().shape[0] if len(ent) > 1 \
+        else frame[ent[0]].nunique()
+    check_grid(n_units, times, time=time)
+
+
 def _clean_time(col: pd.Series, name: str) -> pd.Series:
+    _check_datetime(col, name)
     values = pd.to_numeric(col, errors="coerce")
     bad = values.isna() & col.notna()
     if bad.any() or col.isna().any():
         where = bad | col.isna()
         pos = int(np.flatnonzero(where.to_numpy())[0])
-        seen = "an empty cell" if pd.isna(col.iloc[pos]) else repr(col.iloc[pos])
+        seen = "an empty cell" if pd.isna(col.iloc[pos]) else shorten(col.iloc[pos])
         raise DataError(
             f"column '{name}' has non-numeric value {seen} in data row "
             f"{pos + 1}; expected an integer year; fix or drop that row"
@@ -158,7 +263,7 @@ def _clean_numeric(col: pd.Series, name: str) -> pd.Series:
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(
-                f"column '{name}' has non-numeric value {col.iloc[pos]!r} in data row "
+                f"column '{name}' has non-numeric value {shorten(col.iloc[pos])} in data row "
                 f"{pos + 1}; expected a number or an empty cell for missing; "
                 "fix the value or leave the cell empty"
             )

@@ -23,6 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from bayes_kfdi._typing import BoolArray, Float64Array, IntArray
+from bayes_kfdi.data.panel import check_grid
 from bayes_kfdi.exceptions import DataError
 from bayes_kfdi.gmm.syntax import GmmGroup, IvGroup, Term
 
@@ -91,6 +92,12 @@ def build_frame(
     ent = [entity] if isinstance(entity, str) else list(entity)
     if not ent:
         raise DataError("No entity column given. Expected at least one column name.")
+    if time in ent:
+        raise DataError(
+            f"The time column {time!r} is also the group column (--entity {','.join(ent)} "
+            f"--time {time}). Expected different columns, as in xtset id year. Pass e.g. "
+            "--entity country --time year."
+        )
     missing = [c for c in [*ent, time] if c not in df.columns]
     if missing:
         raise DataError(
@@ -100,6 +107,13 @@ def build_frame(
     if len(df) == 0:
         raise DataError("The data frame has no rows. Expected a non-empty long panel.")
     tv = df[time]
+    if pd.api.types.is_datetime64_any_dtype(tv) or isinstance(tv.dtype, pd.PeriodDtype):
+        first = tv.dropna()
+        raise DataError(
+            f"Time column {time!r} holds dates (e.g. "
+            f"{str(first.iloc[0])[:10] if len(first) else 'none'}). Expected integer periods "
+            f"such as 1990. Store the year only (df[{time!r}].dt.year)."
+        )
     tplain = _plain_numeric(tv)
     tmiss = np.isnan(tplain) if tplain is not None and tplain.dtype.kind == "f" else (
         tv.isna().to_numpy() if tplain is None else None)
@@ -139,6 +153,7 @@ def build_frame(
     else:
         plain = _plain_numeric(ecols[0])
         gcodes, guniq = pd.factorize(pd.Index(ecols[0]) if plain is None else plain, sort=True)
+    check_grid(len(guniq), pd.Series(tint), time=time)
     tmin = int(tint.min())
     tidx = tint - tmin
     n, t = len(guniq), int(tidx.max()) + 1
@@ -167,6 +182,13 @@ def build_frame(
                     "Expected numbers or empty cells. Clean the column."
                 )
             vals = col.to_numpy(dtype=float)
+        inf = np.isinf(vals)
+        if inf.any():
+            pos = int(np.flatnonzero(inf)[0])
+            raise DataError(
+                f"Column {v!r} has the infinite value {vals[pos]} in data row {pos + 1}. "
+                "Expected finite numbers (log of zero?). Recode it or leave the cell empty."
+            )
         arr = np.full(n * t, np.nan)
         arr[flat] = vals
         data[v] = arr.reshape(n, t)

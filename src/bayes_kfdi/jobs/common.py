@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
 
-from bayes_kfdi.exceptions import DataError, OutputExistsError, SpecificationError
+from bayes_kfdi import writer
+from bayes_kfdi.exceptions import DataError, SpecificationError
 from bayes_kfdi.resources import data_dir
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "file_facts",
     "png_bytes",
     "shown",
+    "truth_path",
 ]
 
 
@@ -42,17 +45,27 @@ def check_seed(seed: Any) -> None:
         )
 
 
-def check_new_output(out: Path, overwrite: bool) -> None:
-    """Refuse an existing output directory unless ``overwrite`` (before any work)."""
-    if out.exists() and not overwrite:
-        raise OutputExistsError(
-            f"output directory {out} already exists; expected a new directory; pass "
-            "--overwrite to replace it or choose another --out"
-        )
+def check_new_output(
+    out: Path, overwrite: bool, inputs: Iterable[tuple[str, str | Path | None]] = ()
+) -> None:
+    """Apply the output policy to a result directory (before any work).
+
+    See :func:`bayes_kfdi.writer.check_output_dir`; ``inputs`` are ``(role, path)``
+    pairs (None paths are skipped) that may not be or lie inside ``out``.
+    """
+    writer.check_output_dir(out, overwrite=overwrite,
+                            inputs=[(r, p) for r, p in inputs if p is not None])
+
+
+def truth_path(data: Path) -> Path:
+    """Return the ``<stem>.truth.json`` path a simulated panel carries beside it."""
+    return data.with_name(data.stem + ".truth.json")
 
 
 def check_data(path: Path) -> None:
     """Refuse a data path that is not a file."""
+    if path.is_dir():
+        raise DataError(f"data file {path} is a directory; expected a file; pass --data FILE")
     if not path.is_file():
         raise DataError(f"data file {path} does not exist; pass --data FILE")
 

@@ -13,7 +13,7 @@ from bayes_kfdi.bayes.fit import FitResult
 from bayes_kfdi.bayes.fit import fit as bayes_fit
 from bayes_kfdi.bayes.spec import HierarchicalSpec, load_spec
 from bayes_kfdi.data import parse_mapping, read_panel
-from bayes_kfdi.jobs.common import check_data
+from bayes_kfdi.jobs.common import check_data, check_new_output
 from bayes_kfdi.jobs.fitdir import write_fit
 from bayes_kfdi.jobs.multisource import multisource_spec
 
@@ -35,12 +35,15 @@ class FitJob:
     data_sha256 : str
     notes : tuple of str
         What the job did to the input (e.g. the multi-source selection).
+    inputs : tuple of (role, path)
+        The files read, which the output may not replace.
     """
 
     spec: HierarchicalSpec
     data: Any
     data_sha256: str
     notes: tuple[str, ...] = ()
+    inputs: tuple[tuple[str, Path], ...] = ()
 
 
 def load_fit_job(
@@ -49,6 +52,8 @@ def load_fit_job(
     *,
     mapping: list[str] | None = None,
     sampler: dict[str, Any] | None = None,
+    out: str | Path | None = None,
+    overwrite: bool = False,
 ) -> FitJob:
     """Validate everything a fit needs (nothing is sampled).
 
@@ -60,33 +65,49 @@ def load_fit_job(
         Column renames ``OLD=NEW``.
     sampler : dict, optional
         Sampler settings to override (None values keep the spec's).
+    out : path, optional
+        The output directory, checked first against the output policy.
+    overwrite : bool
+        The user's ``--overwrite``.
     """
     data = Path(data)
+    inputs = (("data file", data), ("spec", Path(spec)))
+    if out is not None:
+        check_new_output(Path(out), overwrite, inputs)
     check_data(data)
     model_spec = load_spec(spec).with_sampler(**(sampler or {}))
     panel = read_panel(data, mapping=parse_mapping(mapping or []))
     sha = hashlib.sha256(data.read_bytes()).hexdigest()
     mspec = multisource_spec(spec)
     if mspec is None:
-        return FitJob(model_spec, panel, sha)
+        return FitJob(model_spec, panel, sha, inputs=inputs)
     from bayes_kfdi.multisource.pipeline import fit_input
 
     sel, md = fit_input(panel.frame, mspec)
     note = (f"[multisource] selection applied: {len(sel.sources)} sources, "
             f"{len(sel.hosts)} hosts, {sel.rows_out} rows"
             + "".join(f"; {s} left out ({why})" for s, why in sel.dropped_sources.items()))
-    return FitJob(model_spec, md, sha, (note,))
+    return FitJob(model_spec, md, sha, (note,), inputs)
 
 
 def fit_job(
-    job: FitJob, out: str | Path, *, on_keep: Callable[[Path, Path], None] | None = None
+    job: FitJob,
+    out: str | Path,
+    *,
+    overwrite: bool = False,
+    on_keep: Callable[[Path, Path], None] | None = None,
 ) -> tuple[FitResult, Path]:
     """Sample, then publish the fit directory; return the result and where it went.
 
-    An unconverged fit does not replace a converged one in ``out``: it goes to
-    ``<out>-unconverged`` (``on_keep(out, target)`` is told).
+    ``out`` is checked against the output policy before sampling (an existing one is
+    replaced only with ``overwrite``, and only if the package wrote it). An unconverged
+    fit does not replace a converged one in ``out``: it goes to ``<out>-unconverged``
+    (``on_keep(out, target)`` is told).
     """
     out = Path(out)
+    check_new_output(out, overwrite, job.inputs)
+    if (out / "diagnostics.json").is_file():
+        check_new_output(out.with_name(out.name + UNCONVERGED_SUFFIX), True, job.inputs)
     result = bayes_fit(job.spec, job.data, data_sha256=job.data_sha256, progress=False)
     target = out
     old = out / "diagnostics.json"
@@ -95,5 +116,5 @@ def fit_job(
         target = out.with_name(out.name + UNCONVERGED_SUFFIX)
         if on_keep is not None:
             on_keep(out, target)
-    write_fit(result, target)
+    write_fit(result, target, overwrite=overwrite or target != out)
     return result, target

@@ -57,16 +57,17 @@ def write_fit_files(result: FitResult, out_dir: str | Path) -> Path:
     return out
 
 
-def write_fit(result: FitResult, out_dir: str | Path) -> Path:
+def write_fit(result: FitResult, out_dir: str | Path, *, overwrite: bool = True) -> Path:
     """Publish a fit directory: built beside ``out_dir``, then swapped in whole.
 
-    A crash never leaves a half-written result where a good one was.
+    A crash never leaves a half-written result where a good one was. An existing
+    ``out_dir`` is replaced only if ``overwrite`` and the package wrote it.
     """
     out = Path(out_dir)
     build = writer.make_build_dir(out)
     try:
         write_fit_files(result, build)
-        return writer.publish_dir(build, out, overwrite=True)
+        return writer.publish_dir(build, out, overwrite=overwrite)
     except BaseException:
         writer.discard_dir(build)
         raise

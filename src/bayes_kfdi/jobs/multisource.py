@@ -98,7 +98,7 @@ def reproduce_multisource(
     t_start = time.perf_counter()
     data_p, out_p, spec_p = Path(data), Path(out), Path(spec)
     console = console or Console(stderr=True)
-    check_new_output(out_p, overwrite)
+    check_new_output(out_p, overwrite, [("data file", data_p), ("spec", spec_p)])
     check_data(data_p)
     check_seed(seed)
     mspec = load_multisource_spec(spec_p)

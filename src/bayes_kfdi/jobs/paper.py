@@ -16,7 +16,7 @@ import pandas as pd
 
 from bayes_kfdi import writer
 from bayes_kfdi.data import PanelData, read_panel
-from bayes_kfdi.jobs.common import check_data, check_new_output, png_bytes
+from bayes_kfdi.jobs.common import check_data, check_new_output, png_bytes, truth_path
 from bayes_kfdi.paper.equations import PaperEquation, load_equations
 from bayes_kfdi.paper.pipeline import PaperOutputs, paper_manifest, paper_outputs
 from bayes_kfdi.paper.tables import PaperRun, read_truth, run_equations
@@ -105,7 +105,7 @@ def paper_job(
     """
     t0 = time.perf_counter()
     data, out = Path(data), Path(out)
-    check_new_output(out, overwrite)
+    check_new_output(out, overwrite, [("data file", data), ("truth file", truth_path(data))])
     check_data(data)
     eqs = load_equations() if equations is None else equations
     panel = paper_panel(read_panel(data))
