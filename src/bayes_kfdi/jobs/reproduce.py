@@ -235,7 +235,8 @@ def _run_inputs(run_dir: Path, fit_result: Any, gmm: dict[str, dict[str, Any]],
 
 # ---------------------------------------------------------------------------- job
 def _plan(data: Path, spec: Path, hypotheses: Path, out: Path, overwrite: bool) -> _Plan:
-    check_new_output(out, overwrite)
+    check_new_output(out, overwrite, [("data file", data), ("spec", spec),
+                                      ("hypotheses", hypotheses)])
     check_data(data)
     panel = read_panel(data)
     if SERIES not in panel.frame.columns:
