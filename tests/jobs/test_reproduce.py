@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from bayes_kfdi import writer
 from bayes_kfdi.exceptions import (
     DataError,
     OutputExistsError,
@@ -121,11 +122,12 @@ def test_interrupted_run_leaves_previous_report_intact(tmp_path: Path, monkeypat
     out = tmp_path / "rep"
     out.mkdir()
     (out / "report.html").write_text("OLD")
+    writer.mark_output_dir(out, adopt=True)  # an earlier run's output, which may be replaced
     with pytest.raises(KeyboardInterrupt):
         reproduce(DATA, out, quick=True, overwrite=True, spec=SPEC, seed=1)
     assert calls == ["fit"]
     assert (out / "report.html").read_text() == "OLD"
-    assert sorted(p.name for p in out.iterdir()) == ["report.html"]
+    assert sorted(p.name for p in out.iterdir()) == [writer.MARKER, "report.html"]
     assert _leftovers(tmp_path) == []
 
 
@@ -160,9 +162,13 @@ def test_full_job_with_stubbed_fit(tmp_path: Path, monkeypatch, fixture_outputs:
     # A second run replaces the first only when asked to.
     with pytest.raises(OutputExistsError):
         reproduce(DATA, out, quick=True, overwrite=False, spec=SPEC, seed=7)
-    (out / "marker").write_text("old run")
+    (out / "notes.txt").write_text("the user's own file")
+    with pytest.raises(OutputExistsError, match="did not write"):
+        reproduce(DATA, out, quick=True, overwrite=True, spec=SPEC, seed=7)
+    assert (out / "notes.txt").read_text() == "the user's own file"
+    (out / "notes.txt").unlink()
     reproduce(DATA, out, quick=True, overwrite=True, spec=SPEC, seed=7)
-    assert not (out / "marker").exists() and _leftovers(tmp_path) == []
+    assert (out / writer.MARKER).is_file() and _leftovers(tmp_path) == []
 
 
 def test_cli_refuses_to_overwrite(tmp_path: Path) -> None:
