@@ -172,7 +172,7 @@ def gmm(
     from bayes_kfdi.jobs.gmm import run_gmm_command
 
     res, warns = run_gmm_command(
-        data=_data(data), entity=entity, time=time, cmd=cmd, spec=spec,
+        data=_data(data), entity=entity, time=time, cmd=cmd, spec=_spec(spec),
         json_out=json_out, mapping=mapping, overwrite=overwrite,
     )
     for w in warns:

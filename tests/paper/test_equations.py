@@ -127,8 +127,9 @@ def test_cli_bad_equation_file_exits_2_with_one_line(tmp_path, monkeypatch, caps
 def test_gmm_spec_on_a_paper_equation_equals_the_paper_run(tmp_path, monkeypatch, name):
     eq = next(e for e in load_equations() if e.name == name)
     out = tmp_path / f"{name}.json"
-    code = _cli(monkeypatch, ["gmm", "--data", "korea_semisynthetic", "--spec", str(eq.path),
-                              "--json", str(out)])
+    monkeypatch.chdir(tmp_path)  # the checkout-relative spec path works from anywhere
+    code = _cli(monkeypatch, ["gmm", "--data", "korea_semisynthetic", "--spec",
+                              f"models/paper/{name}.toml", "--json", str(out)])
     assert code == 0
     panel = read_panel(data_dir() / "korea_semisynthetic.csv").frame
     fit = fit_equation(equation_frame(panel, eq), eq.command)

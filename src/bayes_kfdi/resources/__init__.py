@@ -52,6 +52,10 @@ def _resolve(
         return p
     if p.stem in bundled and (p.parent == Path(".") or p.parent.name in {"models", "data"}):
         return bundled[p.stem]
+    if not p.is_absolute() and p.parts[:1] in (("models",), ("data",)):
+        shipped = _root().joinpath(*p.parts)  # a checkout-relative path, e.g. models/paper/x.toml
+        if shipped.is_file():
+            return shipped
     shown = str(arg)
     shown = shown if len(shown) <= 120 else shown[:117] + "..."
     raise error(
