@@ -41,8 +41,9 @@ OverwriteOpt = Annotated[
     typer.Option("--overwrite", help="Replace an output bayes-kfdi wrote earlier (never "
                  "other files)."),
 ]
-#: Longest error line printed; the sources cut echoed values, this is the last resort.
-MAX_MESSAGE = 300
+#: Longest error line printed, ``error: `` included; the sources cut echoed values, this
+#: is the last resort.
+MAX_MESSAGE = 299
 
 
 def _data(path: Path | None) -> Path | None:
@@ -57,9 +58,9 @@ def _spec(path: Path | None) -> Path | None:
     return None if path is None else resolve_spec(path)
 
 
-def _error_line(exc: BaseException) -> str:
-    """One line, at most :data:`MAX_MESSAGE` characters, whatever the exception holds."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
+def _error_line(exc: BaseException | str) -> str:
+    """Return ``error: <message>`` on one line of at most :data:`MAX_MESSAGE` characters."""
+    text = "error: " + (" ".join(str(exc).split()) or type(exc).__name__)
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
 
 
@@ -335,7 +336,7 @@ def main() -> None:
     except BayesKfdiError as exc:
         if debug:
             raise
-        err_console.print(f"error: {_error_line(exc)}", markup=False)
+        err_console.print(_error_line(exc), markup=False)
         raise SystemExit(2) from None
     except typer.Abort:
         err_console.print("aborted", markup=False)
@@ -349,7 +350,7 @@ def main() -> None:
             app(["--help"], standalone_mode=True)
         message = getattr(exc, "format_message", None)
         if message is not None and code != 0:
-            err_console.print(f"error: {_error_line(message())}", markup=False)
+            err_console.print(_error_line(message()), markup=False)
             raise SystemExit(2) from None
         raise SystemExit(code) from None
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from bayes_kfdi.exceptions import DataError
+from bayes_kfdi.validation import shorten
 
 __all__ = ["read_table", "read_panel", "apply_mapping", "parse_mapping", "wide_to_long"]
 
@@ -33,6 +34,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
         If the file is missing, has an unknown extension or cannot be parsed.
     """
     p = Path(path)
+    if p.is_dir():
+        raise DataError(f"data file '{p}' is a directory; expected a data file; name the file")
     if not p.is_file():
         raise DataError(f"data file '{p}' does not exist; expected a readable file; check the path")
     kind = _READERS.get(p.suffix.lower())
@@ -57,12 +60,26 @@ def read_table(path: str | Path) -> pd.DataFrame:
         return pd.read_excel(p)
     except DataError:
         raise
-    except Exception as exc:  # each reader fails in its own way on a corrupt file
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except UnicodeDecodeError as exc:
         raise DataError(
-            f"cannot parse '{p.name}' as {kind}: {first}; expected a well-formed {kind} file; "
-            "re-export it from its source"
+            f"'{p.name}' is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+            f"{exc.start}, a legacy encoding such as CP949 or Latin-1?); expected UTF-8; save "
+            "it as UTF-8"
+        ) from None
+    except MemoryError:
+        raise DataError(f"'{p.name}' is too large to read into memory; split the file") from None
+    except Exception as exc:  # each reader fails in its own way on a corrupt file
+        raise DataError(
+            f"cannot parse '{p.name}' as {kind}: {_first_line(exc)}; expected a well-formed "
+            f"{kind} file; re-export it from its source"
         ) from exc
+
+
+def _first_line(exc: BaseException, limit: int = 120) -> str:
+    """Return the first line of an exception's message, cut to ``limit`` characters."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return first if len(first) <= limit else first[: limit - 3] + "..."
 
 
 def _check_unique_header(path: Path, names: list[str]) -> None:
@@ -70,6 +87,7 @@ def _check_unique_header(path: Path, names: list[str]) -> None:
     seen: dict[str, int] = {}
     for i, name in enumerate(names, start=1):
         if name in seen:
+            name = shorten(name, 40).strip("'")
             raise DataError(
                 f"'{path.name}' has two columns named '{name}' (columns {seen[name]} and {i}; "
                 f"pandas would silently rename the second '{name}.1'); expected unique column "
@@ -85,7 +103,7 @@ def parse_mapping(items: Sequence[str]) -> dict[str, str]:
         old, sep, new = item.partition("=")
         if not sep or not old.strip() or not new.strip():
             raise DataError(
-                f"malformed column mapping '{item}'; expected OLD=NEW such as "
+                f"malformed column mapping {shorten(item)}; expected OLD=NEW such as "
                 "--map reporter=series"
             )
         out[old.strip()] = new.strip()
@@ -104,13 +122,14 @@ def apply_mapping(frame: pd.DataFrame, mapping: Mapping[str, str] | None) -> pd.
         return frame
     unknown = [k for k in mapping if k not in frame.columns]
     if unknown:
-        seen = ", ".join(map(str, frame.columns[:12]))
+        seen = ", ".join(shorten(c, 40) for c in frame.columns[:12])
+        unknown = [shorten(k, 40) for k in unknown]
         raise DataError(
             f"column mapping names unknown column(s) {', '.join(unknown)}; columns seen: "
             f"{seen}; use a name from the file on the left of OLD=NEW"
         )
     renamed = frame.rename(columns=dict(mapping))
-    dup = renamed.columns[renamed.columns.duplicated()].unique().tolist()
+    dup = [shorten(c, 40) for c in renamed.columns[renamed.columns.duplicated()].unique()]
     if dup:
         raise DataError(
             f"column mapping creates duplicate column(s) {', '.join(map(str, dup))}; "

@@ -26,6 +26,7 @@ from bayes_kfdi._typing import BoolArray, Float64Array, IntArray
 from bayes_kfdi.data.panel import check_grid
 from bayes_kfdi.exceptions import DataError
 from bayes_kfdi.gmm.syntax import GmmGroup, IvGroup, Term
+from bayes_kfdi.validation import shorten
 
 __all__ = [
     "Frame",
@@ -129,7 +130,7 @@ def build_frame(
             tnum = pd.to_numeric(tv)
         except (TypeError, ValueError):
             raise DataError(
-                f"Time column {time!r} is not numeric (saw e.g. {tv.iloc[0]!r}). Expected "
+                f"Time column {time!r} is not numeric (saw e.g. {shorten(tv.iloc[0])}). Expected "
                 "integer periods such as years. Convert the column."
             ) from None
         tarr = np.asarray(tnum, dtype=float)
@@ -160,7 +161,7 @@ def build_frame(
     flat = gcodes.astype(np.int64) * t + tidx
     if np.bincount(flat, minlength=n * t).max() > 1:
         dup = pd.Series(flat).duplicated(keep=False)
-        ex = df.loc[dup.values, [*ent, time]].head(3).to_dict("records")
+        ex = shorten(df.loc[dup.values, [*ent, time]].head(3).to_dict("records"), 160)
         raise DataError(
             f"Duplicate (entity, time) keys, e.g. {ex}. Expected one row per group and period. "
             "Aggregate or drop duplicates."
@@ -177,8 +178,9 @@ def build_frame(
             col = pd.to_numeric(raw, errors="coerce")
             bad = col.isna() & raw.notna()
             if bad.any():
+                seen = shorten(df.loc[bad, v].iloc[0])
                 raise DataError(
-                    f"Column {v!r} has non-numeric values (e.g. {df.loc[bad, v].iloc[0]!r}). "
+                    f"Column {v!r} has non-numeric values (e.g. {seen}). "
                     "Expected numbers or empty cells. Clean the column."
                 )
             vals = col.to_numpy(dtype=float)

@@ -14,7 +14,7 @@ import xarray as xr
 from bayes_kfdi import writer
 from bayes_kfdi.bayes.fit import _DROP_SUFFIXES, MODEL_TYPE, FitResult
 from bayes_kfdi.bayes.spec import HierarchicalSpec, spec_from_dict
-from bayes_kfdi.exceptions import ProvenanceError
+from bayes_kfdi.exceptions import DataError, ProvenanceError
 
 __all__ = ["stored_tree", "write_fit", "write_fit_files", "load_fit"]
 
@@ -78,6 +78,8 @@ def load_fit(out_dir: str | Path, *, spec: HierarchicalSpec | None = None) -> xr
 
     Raises
     ------
+    DataError
+        If the file cannot be read as NetCDF (truncated, corrupt).
     ProvenanceError
         If the file was not written by this package, or ``spec`` is given and its
         model hash differs from the stored one.
@@ -88,7 +90,14 @@ def load_fit(out_dir: str | Path, *, spec: HierarchicalSpec | None = None) -> xr
             f"no posterior.nc in '{out_dir}'; expected a directory written by "
             "`bayes-kfdi fit --out DIR`"
         )
-    idata = xr.open_datatree(path, engine="h5netcdf")
+    try:
+        idata = xr.open_datatree(path, engine="h5netcdf")
+    except Exception as exc:  # h5py and xarray raise OSError, ValueError, KeyError...
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        raise DataError(
+            f"cannot read '{path}' as NetCDF ({text[:80]}); expected a complete file "
+            "written by `bayes-kfdi fit`; copy it again or refit"
+        ) from None
     if idata.attrs.get("model_type") != MODEL_TYPE:
         raise ProvenanceError(
             f"'{path}' has model_type {idata.attrs.get('model_type')!r}; expected "

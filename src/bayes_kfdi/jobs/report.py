@@ -65,7 +65,8 @@ def rerender(
     run_dir : str or Path
         Run directory (see :mod:`bayes_kfdi.report.inputs`).
     out_dir : str or Path
-        Where to write; created if absent, existing report files replaced.
+        Where to write; created if absent, existing report files replaced. A directory
+        whose marker listed every file keeps an up-to-date marker.
     hypotheses : HypothesisSet
         From :func:`bayes_kfdi.report.load_hypotheses`.
     name, title : str
@@ -83,4 +84,9 @@ def rerender(
         if paper.is_dir() else []
     rendered = render_report(inputs, hypotheses, results, name=name, title=title,
                              sources=file_facts(run_dir, out), paper_tables=links)
-    return write_rendered(rendered, out)
+    # a published output stays replaceable by --overwrite when it held only our files
+    remark = (out / writer.MARKER).is_file() and not writer.foreign_files(out)
+    paths = write_rendered(rendered, out)
+    if remark:
+        writer.mark_output_dir(out, adopt=True)
+    return paths
