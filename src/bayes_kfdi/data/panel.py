@@ -98,7 +98,7 @@ def validate_frame(
     _check_clash(entity, time)
     missing = [c for c in (*entity, time, *required) if c not in frame.columns]
     if missing:
-        seen = ", ".join(shorten(c, 40) for c in frame.columns[:12])
+        seen = ", ".join(_cut(c) for c in frame.columns[:12])
         raise DataError(
             f"missing required column(s) {', '.join(missing)}; columns seen: {seen}; "
             "rename columns with --map OLD=NEW (CLI) or mapping={'OLD': 'NEW'} (Python)"
@@ -201,7 +201,7 @@ def check_panel_keys(frame: pd.DataFrame, entity: str | Sequence[str], time: str
     _check_clash(ent, time)
     missing = [c for c in (*ent, time) if c not in frame.columns]
     if missing:
-        seen = ", ".join(shorten(c, 40) for c in frame.columns[:12])
+        seen = ", ".join(_cut(c) for c in frame.columns[:12])
         raise DataError(
             f"missing column(s) {', '.join(missing)}; columns seen: {seen}; fix --entity/"
             "--time or rename with --map OLD=NEW"
@@ -226,10 +226,11 @@ def _clean_time(col: pd.Series, name: str) -> pd.Series:
     if bad.any() or col.isna().any():
         where = bad | col.isna()
         pos = int(np.flatnonzero(where.to_numpy())[0])
-        seen = "an empty cell" if pd.isna(col.iloc[pos]) else shorten(col.iloc[pos])
+        seen = "an empty cell" if pd.isna(col.iloc[pos]) else \
+            f"non-numeric value {shorten(col.iloc[pos])}"
         raise DataError(
-            f"column '{name}' has non-numeric value {seen} in data row "
-            f"{pos + 1}; expected an integer year; fix or drop that row"
+            f"column '{name}' has {seen} in data row {pos + 1}; expected an integer year; "
+            "fix or drop that row"
         )
     frac = values != np.floor(values)
     if frac.any():

@@ -75,6 +75,12 @@ def read_table(path: str | Path) -> pd.DataFrame:
         ) from exc
 
 
+def _name(value: object, limit: int = 40) -> str:
+    """Return a column name for a message, without quotes, cut to ``limit`` characters."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _first_line(exc: BaseException, limit: int = 120) -> str:
     """Return the first line of an exception's message, cut to ``limit`` characters."""
     text = str(exc).strip()
@@ -87,7 +93,7 @@ def _check_unique_header(path: Path, names: list[str]) -> None:
     seen: dict[str, int] = {}
     for i, name in enumerate(names, start=1):
         if name in seen:
-            name = shorten(name, 40).strip("'")
+            name = _name(name)
             raise DataError(
                 f"'{path.name}' has two columns named '{name}' (columns {seen[name]} and {i}; "
                 f"pandas would silently rename the second '{name}.1'); expected unique column "
@@ -122,14 +128,14 @@ def apply_mapping(frame: pd.DataFrame, mapping: Mapping[str, str] | None) -> pd.
         return frame
     unknown = [k for k in mapping if k not in frame.columns]
     if unknown:
-        seen = ", ".join(shorten(c, 40) for c in frame.columns[:12])
-        unknown = [shorten(k, 40) for k in unknown]
+        seen = ", ".join(_name(c) for c in frame.columns[:12])
+        unknown = [_name(k) for k in unknown]
         raise DataError(
             f"column mapping names unknown column(s) {', '.join(unknown)}; columns seen: "
             f"{seen}; use a name from the file on the left of OLD=NEW"
         )
     renamed = frame.rename(columns=dict(mapping))
-    dup = [shorten(c, 40) for c in renamed.columns[renamed.columns.duplicated()].unique()]
+    dup = [_name(c) for c in renamed.columns[renamed.columns.duplicated()].unique()]
     if dup:
         raise DataError(
             f"column mapping creates duplicate column(s) {', '.join(map(str, dup))}; "
