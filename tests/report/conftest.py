@@ -175,7 +175,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def hypotheses_path() -> Path:
-    return MODELS_DIR / "hypotheses.toml"
+    return Path(__file__).with_name("fixture_hypotheses.toml")
 
 
 @pytest.fixture(scope="session")

@@ -71,13 +71,14 @@ def test_gmm_numbers_trace_to_the_json(run_dir: Path, results) -> None:
 def test_verdicts_and_why_they_disagree(results) -> None:
     h1 = results["H1"]
     assert h1.bayes_verdict == "supported" and h1.gmm_verdict == "inconclusive"
-    assert set(h1.table.loc[h1.table["agree"] == False, "claim"]) == {  # noqa: E712
-        "gdp > 0 (textile)", "gdppc < 0 (steel)",
-    }
+    # supported against inconclusive is "no decision", never disagreement or agreement
+    undecided = set(h1.table.loc[h1.table["agree"].isna(), "claim"])
+    assert undecided == {"gdp > 0 (textile)", "gdppc < 0 (steel)"}
+    assert not (h1.table["agree"] == False).any()  # noqa: E712
     text = " ".join(h1.reasons)
-    assert "91 instruments for 42 groups" in text
-    assert "62% of textile flows" in text
-    assert "pooling" in text
+    assert "textile.json (91 for 42 groups)" in text
+    assert "textile 62%" in text
+    assert "estimand" in text and "pooling" in text
     assert "Bayesian: supported" in h1.text and "GMM: inconclusive" in h1.text
     for hid in ("H2", "H3"):
         assert results[hid].bayes_verdict == results[hid].gmm_verdict == "supported"
@@ -106,7 +107,8 @@ def test_rope_decision_practically_zero(run_dir: Path) -> None:
     assert zero["bayes_verdict"] == "practically zero"
     assert gdp["rope_decision"] == "HDI outside ROPE"
     assert zero["gmm_verdict"] == "not available"  # textile.json has no rd coefficient
-    assert r.gmm_verdict == "not available"
+    # the hypothesis-level verdict rests on the claims GMM could evaluate
+    assert r.gmm_verdict == gdp["gmm_verdict"]
 
 
 def test_trend_from_path_when_no_linear_trend_variable(run_dir: Path, tmp_path: Path) -> None:
@@ -174,3 +176,45 @@ def test_wage_effect_matches_hand_computation(run_dir: Path, hypotheses_path: Pa
 
 def test_settings_defaults_match_schema_quantiles() -> None:
     assert HypothesisSettings().ci_prob == pytest.approx(0.90)
+
+
+def test_no_effect_claim_is_judged_by_the_rope(run_dir: Path) -> None:
+    doc = {"settings": {"rope_sd": 0.025}, "hypothesis": [{"id": "N", "claims": [
+        {"series": "textile", "term": "rd", "direction": "none", "rope": [-1.0, 1.0]},
+        {"series": "textile", "term": "gdp", "direction": "none"},
+    ]}]}
+    (r,) = evaluate_all(parse_hypotheses(doc), load_run(run_dir))
+    rd, gdp = r.table.iloc[0], r.table.iloc[1]
+    assert rd["rope_low"] == pytest.approx(-1.0) and rd["rope_high"] == pytest.approx(1.0)
+    assert rd["rope_decision"] == "HDI inside ROPE" and rd["bayes_verdict"] == "supported"
+    assert gdp["rope_low"] == pytest.approx(-0.05)  # 0.025 per sd, covariate sd 0.5
+    assert gdp["rope_decision"] == "HDI outside ROPE"
+    assert gdp["bayes_verdict"] == "contradicted"
+
+
+def test_prior_dominated_slope_is_not_identified(run_dir: Path, tmp_path: Path) -> None:
+    d = tmp_path / "prior"
+    shutil.copytree(run_dir, d)
+    s = pd.read_csv(d / "summary.csv")
+    s["prior_sd"] = 100 * s["sd"]  # the data narrowed every slope a hundredfold
+    hit = (s.parameter == "beta") & (s.series == "textile") & (s.term == "gdp")
+    s.loc[hit, "prior_sd"] = 1.2 * s.loc[hit, "sd"]  # ...but not this one
+    s.to_csv(d / "summary.csv", index=False)
+    r = {x.hypothesis.id: x for x in evaluate_all(
+        load_hypotheses(Path(__file__).with_name("fixture_hypotheses.toml")), load_run(d))}
+    t = r["H1"].table.set_index("claim")
+    assert t.loc["gdp > 0 (textile)", "bayes_verdict"] == "not identified"
+    assert t.loc["gdp > 0 (steel)", "bayes_verdict"] == "supported"
+    assert r["H1"].bayes_verdict == "not identified"
+    assert "not identified" in " ".join(r["H1"].reasons)
+
+
+def test_two_undecided_verdicts_never_agree(results) -> None:
+    for r in results.values():
+        t = r.table
+        undecided = ~t["bayes_verdict"].isin(["supported", "contradicted"]) | ~t[
+            "gmm_verdict"].isin(["supported", "contradicted"])
+        assert t.loc[undecided, "agree"].isna().all()
+        both = ~undecided
+        assert (t.loc[both, "agree"] == (t.loc[both, "bayes_verdict"]
+                                         == t.loc[both, "gmm_verdict"])).all()

@@ -14,7 +14,9 @@ from bayes_kfdi.report.hypothesis import (
     parse_hypotheses,
     validate_hypotheses,
 )
+from bayes_kfdi.resources import models_dir
 
+MODELS_DIR = models_dir()
 PAPER_SERIES = [
     "textile", "steel", "electronics", "electronics_market", "electronics_technology",
     "electronics_efficiency",
@@ -22,7 +24,7 @@ PAPER_SERIES = [
 TERMS = ["gdp", "gdppc", "wage", "rd", "edu", "exports", "exunit", "imports", "imunit"]
 
 GOOD = {
-    "settings": {"rope": [-0.1, 0.1]},
+    "settings": {"rope_sd": 0.1},
     "hypothesis": [
         {"id": "X1", "title": "t", "statement": "s",
          "claims": [{"series": ["textile"], "term": "gdp", "direction": ">"}]},
@@ -30,21 +32,35 @@ GOOD = {
 }
 
 
-def test_shipped_hypotheses_encode_h1_to_h3(hypotheses_path: Path) -> None:
-    hs = load_hypotheses(hypotheses_path)
+def test_shipped_hypotheses_restate_the_paper() -> None:
+    hs = load_hypotheses(MODELS_DIR / "hypotheses.toml")
     assert [h.id for h in hs.hypotheses] == ["H1", "H2", "H3"]
-    h1, h2, h3 = hs.hypotheses
-    assert {(c.term, c.direction, c.series) for c in h1.claims} == {
-        ("gdp", ">", ("textile", "steel")), ("gdppc", "<", ("textile", "steel")),
-    }
-    assert {(c.term, c.direction, c.component) for c in h2.claims} == {
-        ("wage", "<", "level"), ("imunit", "<", "level"), ("wage", ">", "trend"),
-    }
-    assert all(c.series == ("electronics_efficiency",) for c in h2.claims)
-    assert {(c.term, c.direction) for c in h3.claims} == {("imunit", ">"), ("imports", ">")}
-    assert hs.settings.ci_prob == pytest.approx(0.90)
-    assert hs.wage_effect is not None and hs.wage_effect.paper_start_pct == -14
+    claims = {h.id: {(c.series, c.term, c.direction, c.component) for c in h.claims}
+              for h in hs.hypotheses}
+    # H1: market seeking (Table 2, section 6), including the "no effect" claims
+    assert (("electronics",), "gdp", "none", "level") in claims["H1"]
+    assert (("textile", "steel"), "gdp", "none", "trend") in claims["H1"]
+    # H2: relocation of low-value work, the paper's evidence (Tables 2-3)
+    assert (("electronics",), "imunit", "<", "level") in claims["H2"]
+    assert (("electronics",), "imports", ">", "level") in claims["H2"]
+    assert (("electronics_efficiency",), "exunit", "<", "level") in claims["H2"]
+    # H3: technology sourcing, with the import-unit-value reversal over time
+    assert (("electronics_technology",), "exunit", "<", "level") in claims["H3"]
+    assert (("steel",), "imunit", ">", "level") in claims["H3"]
+    assert (("electronics_efficiency",), "imunit", "<", "trend") in claims["H3"]
+    assert all(c.cite for h in hs.hypotheses for c in h.claims)  # every claim cites the paper
+    assert hs.settings.rope_sd == pytest.approx(0.1)
+    assert hs.wage_effect is not None and hs.wage_effect.paper_sd == pytest.approx(0.380248)
     validate_hypotheses(hs, series=PAPER_SERIES, terms=TERMS)
+
+
+def test_no_effect_claim_parses() -> None:
+    doc = copy.deepcopy(GOOD)
+    doc["hypothesis"][0]["claims"] = [
+        {"series": "electronics", "term": "gdp", "direction": "none", "cite": "Table 2"}]
+    (h,) = parse_hypotheses(doc).hypotheses
+    assert h.claims[0].direction == "none"
+    assert h.claims[0].label("electronics") == "gdp = 0 (no effect) (electronics)"
 
 
 def _mutate(path: tuple, value: object) -> dict:
@@ -70,17 +86,17 @@ CLAIM = ("hypothesis", 0, "claims", 0)
         (("hypothesis", 0, "id"), "", "expected a non-empty string"),
         (("hypothesis", 0, "id"), "H 1", "letters, digits"),
         (("hypothesis", 0, "claims"), [], "non-empty array of claims"),
-        (("hypothesis", 0, "colour"), "red", "unknown key(s) colour"),
-        ((*CLAIM, "direction"), "positive", "expected one of '>', '<'"),
+        (("hypothesis", 0, "colour"), "red", "unknown key 'colour'"),
+        ((*CLAIM, "direction"), "positive", "expected one of '>', '<', 'none'"),
         ((*CLAIM, "component"), "slope", "expected one of 'level', 'trend'"),
         ((*CLAIM, "series"), [], "expected a series name"),
-        ((*CLAIM, "series"), ["textile", "textile"], "repeats a series"),
+        ((*CLAIM, "series"), ["textile", "textile"], "each series once"),
         ((*CLAIM, "term"), _DELETE, "missing key(s) term"),
         ((*CLAIM, "rope"), [0.1, -0.1], "low < high"),
         (("settings", "ci_prob"), 1.5, "strictly between 0 and 1"),
         (("settings", "prob_threshold"), 0.4, "more than 0.5"),
-        (("settings", "rope"), [0.0], "expected [low, high]"),
-        (("settings", "alpah"), 0.05, "unknown key(s) alpah"),
+        (("settings", "rope_sd"), -1.0, "expected a positive number"),
+        (("settings", "alpah"), 0.05, "did you mean 'alpha'?"),
     ],
 )
 def test_malformed_specs_raise_with_location_and_fix(path, value, fragment) -> None:
@@ -94,7 +110,7 @@ def test_malformed_specs_raise_with_location_and_fix(path, value, fragment) -> N
 def test_duplicate_ids_rejected() -> None:
     doc = copy.deepcopy(GOOD)
     doc["hypothesis"].append(copy.deepcopy(doc["hypothesis"][0]))
-    with pytest.raises(SpecificationError, match="used twice"):
+    with pytest.raises(SpecificationError, match="give each hypothesis its own id"):
         parse_hypotheses(doc)
 
 
@@ -127,6 +143,6 @@ def test_user_file_round_trip(tmp_path: Path) -> None:
         load_hypotheses(tmp_path / "absent.toml")
 
 
-def test_shipped_file_is_plain_toml(hypotheses_path: Path) -> None:
-    raw = tomllib.loads(hypotheses_path.read_text())
+def test_shipped_file_is_plain_toml() -> None:
+    raw = tomllib.loads((MODELS_DIR / "hypotheses.toml").read_text())
     assert set(raw) == {"settings", "hypothesis", "wage_effect"}

@@ -6,6 +6,7 @@ import base64
 import copy
 import json
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -125,15 +126,19 @@ def test_numbers_trace_to_summary_csv_and_gmm_json(report, run_dir: Path) -> Non
         g = json.loads((run_dir / "gmm" / f"{series}.json").read_text())
         coef, se = g["coef"][term], g["se"][term]
         assert cells.cells[(series, term, "level", "gmm_coef")] == _fmt(coef)
-        assert cells.cells[(series, term, "level", "gmm_se")] == _fmt(se)
-        p = 2 * stats.norm.sf(abs(coef / se))
-        assert cells.cells[(series, term, "level", "gmm_p")] == _fmt(p)
+        z = stats.norm.ppf(0.95)
+        assert cells.cells[(series, term, "level", "gmm_ci")] == (
+            f"[{_fmt(coef - z * se)}, {_fmt(coef + z * se)}]")
+        below = (series, term) in {("steel", "gdppc"), ("electronics_efficiency", "wage")}
+        p_dir = stats.norm.cdf(coef / se) if below else stats.norm.sf(coef / se)
+        assert cells.cells[(series, term, "level", "gmm_p_direction")] == _fmt(p_dir)
         checked += 1
     g = json.loads((run_dir / "gmm" / "electronics_efficiency.trend.json").read_text())
     assert cells.cells[("electronics_efficiency", "wage", "trend", "gmm_coef")] == _fmt(
         g["coef"]["wage_trend"]
     )
     assert checked == 4
+    assert "simulated-banner" not in html  # the fixture has no truth file
     # GMM diagnostics in the appendix come from the JSON too.
     t = json.loads((run_dir / "gmm" / "textile.json").read_text())
     assert re.search(rf"<td>{t['n_instruments']}</td>", html)
@@ -194,3 +199,22 @@ def test_committed_example_traces_to_its_run_files() -> None:
         g = json.loads((EXAMPLE / "run" / "gmm" / f"{series}.json").read_text())
         assert cells.cells[(series, term, "level", "gmm_coef")] == _fmt(g["coef"][term])
         assert cells.cells[(series, term, "level", "gmm_se")] == _fmt(g["se"][term])
+
+
+def test_simulated_data_get_the_banner_and_the_truth(run_dir: Path, hypotheses_path: Path,
+                                                      tmp_path: Path) -> None:
+    d = tmp_path / "sim"
+    shutil.copytree(run_dir, d)
+    truth = {"dgp": "test_dgp", "seed": 7, "reference_year": 2001,
+             "beta": {"textile": {"gdp": 0.25}}, "beta_trend": {}}
+    (d / "truth.json").write_text(json.dumps(truth))
+    paths = render_report(d, tmp_path / "out", hypotheses=load_hypotheses(hypotheses_path),
+                          name="sim")
+    html = paths.html.read_text(encoding="utf-8")
+    assert 'id="simulated-banner"' in html and "SIMULATED DATA" in html
+    assert "test_dgp" in html and "seed 7" in html
+    cells = _Cells()
+    cells.feed(html)
+    assert cells.cells[("textile", "gdp", "level", "truth")] == "0.250"
+    md = paths.markdown.read_text(encoding="utf-8")
+    assert "SIMULATED DATA" in md and "| truth |" in md

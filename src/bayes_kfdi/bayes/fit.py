@@ -57,6 +57,11 @@ EVAL_COMPILE: dict[str, str] = {"mode": "FAST_COMPILE"}
 #: this many draws: LOO and power-scaling are stable at a few thousand draws, and each
 #: 1,000 draws of 5,000 rows cost 20 MB in posterior.nc (limit 200 MB).
 ROW_DRAWS = 3000
+#: Prior draws of the slopes, kept as the ``prior`` group: the report's "not identified"
+#: rule compares each slope's posterior sd with its prior sd.
+PRIOR_DRAWS = 1000
+#: Variables whose prior draws are kept (the slopes and their trends).
+PRIOR_VARS = ("beta", "beta_trend")
 #: Posterior variables not written to posterior.nc: the standard-normal innovations of
 #: non-centred effects (``*_z``), exact functions of the stored effects and their
 #: scales. They are kept in memory (log prior, predictive draws need them).
@@ -310,6 +315,19 @@ def _add_groups(idata, model, md: ModelData, spec: HierarchicalSpec, log_likelih
             del idata[grp]
 
 
+def _add_prior(idata: xr.DataTree, model: pm.Model, seed: int) -> None:
+    """Keep :data:`PRIOR_DRAWS` prior draws of the slopes as the ``prior`` group."""
+    names = [n for n in PRIOR_VARS if n in model.named_vars]
+    if not names:
+        return
+    with model, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prior = pm.sample_prior_predictive(draws=PRIOR_DRAWS, var_names=names,
+                                           random_seed=seed)
+    group = prior["prior"] if "prior" in prior.children else prior.prior
+    idata["prior"] = xr.DataTree(group.to_dataset()[names])
+
+
 def fit(
     spec: HierarchicalSpec,
     panel: PanelData | pd.DataFrame | ModelData,
@@ -364,6 +382,7 @@ def fit(
     idata, timings = sample_model(model, spec, progress=progress)
     t1 = time.perf_counter()
     _add_groups(idata, model, md, spec, log_likelihood, predictive, log_prior)
+    _add_prior(idata, model, spec.sampler.seed)
     t_post = time.perf_counter() - t1
 
     diag = diagnose(idata)

@@ -31,6 +31,7 @@ SUMMARY_COLUMNS = (
     "ess_tail",
     "mcse_mean",
     "converged",
+    "prior_sd",
 )
 
 #: (posterior variable, parameter label, fixed term label or None = use the term dim)
@@ -68,6 +69,7 @@ def summarize(idata: xr.DataTree, *, converged: bool, prob: float = CI_PROB) -> 
         Columns :data:`SUMMARY_COLUMNS`.
     """
     post = idata["posterior"].to_dataset()
+    prior = idata["prior"].to_dataset() if "prior" in idata.children else None
     ref_year = float(idata.attrs.get("reference_year", np.nan))
     lo, hi = (1 - prob) / 2, 1 - (1 - prob) / 2
     rows = []
@@ -84,6 +86,10 @@ def summarize(idata: xr.DataTree, *, converged: bool, prob: float = CI_PROB) -> 
         mean = stacked.mean("sample")
         sd = stacked.std("sample", ddof=1)
         q = stacked.quantile([lo, hi], dim="sample")
+        prior_sd = (
+            prior[var].stack(sample=("chain", "draw")).std("sample", ddof=1)
+            if prior is not None and var in prior else None
+        )
         extra = [d for d in da.dims if d not in ("chain", "draw")]
         index = (
             [{}]
@@ -120,6 +126,7 @@ def summarize(idata: xr.DataTree, *, converged: bool, prob: float = CI_PROB) -> 
                     "ess_tail": float(ess_t.isel(sel)),
                     "mcse_mean": float(mcse.isel(sel)),
                     "converged": bool(converged),
+                    "prior_sd": np.nan if prior_sd is None else float(prior_sd.isel(sel)),
                 }
             )
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))

@@ -51,6 +51,7 @@ from bayes_kfdi.jobs.paper import paper_panel, write_paper
 from bayes_kfdi.jobs.report import ReportPaths, write_rendered
 from bayes_kfdi.paper.equations import PaperEquation, load_equations
 from bayes_kfdi.paper.pipeline import paper_outputs
+from bayes_kfdi.paper.robustness import instrument_sweep
 from bayes_kfdi.paper.tables import PaperRun, read_truth, run_equations
 from bayes_kfdi.report.hypothesis import (
     HypothesisSet,
@@ -62,6 +63,7 @@ from bayes_kfdi.report.inputs import (
     DATA_CHECK_FILE,
     GMM_DIR,
     GMM_FAILURES_FILE,
+    TRUTH_FILE,
     GmmEquation,
     RunInputs,
     check_inputs,
@@ -90,7 +92,9 @@ PAPER_DIR = "paper"
 #: ``--quick``: a smoke run. Two short chains check that every step runs end to end;
 #: the numbers are not for interpretation (the report says so).
 QUICK_SAMPLER: dict[str, int] = {"draws": 100, "tune": 100, "chains": 2}
-TITLE = "Korean outward FDI: Bayesian models vs system GMM"
+TITLE = "Outward FDI panel: Bayesian models vs system GMM"
+#: Title when the data carry a truth file: the report must never read as a finding.
+SIMULATED_TITLE = "SIMULATED semi-synthetic panel: Bayesian models vs system GMM"
 
 
 def default_paths() -> dict[str, Path]:
@@ -215,8 +219,24 @@ def _as_stored(doc: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(writer.to_jsonable(doc), sort_keys=True, allow_nan=False))
 
 
+def instrument_sweep_table(flat: pd.DataFrame, run: PaperRun) -> pd.DataFrame:
+    """Roodman's instrument sweep, one row per series and instrument set (GMM credibility).
+
+    Columns ``series, config, n_instruments, hansen_p, ar2_p, rho`` (the L.fdi estimate).
+    """
+    series = list(dict.fromkeys(er.equation.series for er in run.runs.values()
+                                if er.equation.variant == "baseline"))
+    sweep = instrument_sweep(flat, series)
+    if sweep.empty:
+        return sweep
+    keep = sweep[(sweep["variable"] == "L.fdi") | ~sweep["ok"]].copy()
+    keep["rho"] = keep["coef"]
+    return keep[["series", "config", "n_instruments", "hansen_p", "ar2_p", "rho"]]
+
+
 def _run_inputs(run_dir: Path, fit_result: Any, gmm: dict[str, dict[str, Any]],
-                failures: dict[str, str], check: dict[str, Any]) -> RunInputs:
+                failures: dict[str, str], check: dict[str, Any],
+                truth: dict[str, Any] | None = None) -> RunInputs:
     """Build the report's inputs from the results in memory, as the run files hold them."""
     equations = []
     for name, doc in gmm.items():
@@ -230,6 +250,7 @@ def _run_inputs(run_dir: Path, fit_result: Any, gmm: dict[str, dict[str, Any]],
         gmm=tuple(sorted(equations, key=lambda e: (e.series, e.variant))),
         data_check=_as_stored(check),
         gmm_failures=dict(failures),
+        truth=_as_stored(truth) if truth else None,
     ))
 
 
@@ -294,7 +315,10 @@ def _write_and_render(build: Path, plan: _Plan, *, quick: bool, run: PaperRun | 
                     robustness=False)
         paper_links = [f"{PAPER_DIR}/{n}" for n in outputs.files
                        if n.startswith("table") and n.endswith(".html")]
-    inputs = _run_inputs(run_dir, fit_result, gmm, failures, check)
+    truth = read_truth(plan.data)
+    if truth:
+        writer.write_json(run_dir / TRUTH_FILE, truth, sort_keys=True)
+    inputs = _run_inputs(run_dir, fit_result, gmm, failures, check, truth)
     results = evaluate_all(plan.hset, inputs)
     writer.write_csv(run_dir / "hypotheses.csv", claims_table(results), float_format="%.10g")
     records.append(StepRecord("comparison", "done", time.perf_counter() - t0))
@@ -311,9 +335,14 @@ def _write_and_render(build: Path, plan: _Plan, *, quick: bool, run: PaperRun | 
         "steps": [dataclasses.asdict(r) for r in records],
     }
     writer.write_json(run_dir / "manifest.json", manifest, sort_keys=True)
-    title = TITLE + (" (quick smoke run: too few draws to interpret)" if quick else "")
+    title = (SIMULATED_TITLE if truth else TITLE) + (
+        " (quick smoke run: too few draws to interpret)" if quick else "")
+    data_fact = {"path": shown(plan.data), "bytes": plan.data.stat().st_size,
+                 "sha256": check["data_sha256"][:16]}
+    sweep = instrument_sweep_table(flat, run) if run is not None else None
     rendered = render_report(inputs, plan.hset, results, name=plan.out.name, title=title,
-                             sources=file_facts(run_dir, build), paper_tables=paper_links)
+                             sources=[data_fact, *file_facts(run_dir, build)],
+                             paper_tables=paper_links, sweep=sweep)
     paths = write_rendered(rendered, build)
     records.append(StepRecord("reports", "done", time.perf_counter() - t0))
     return paths

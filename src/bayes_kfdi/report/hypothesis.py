@@ -1,24 +1,27 @@
-"""Hypotheses as declarative specs, and their evaluation by both methods.
+"""Evaluation of the hypotheses by both methods, claim by claim.
 
-A hypothesis is a set of *claims*; each claim states the sign of one slope quantity
-(``level``: the slope; ``trend``: its change per year) for one or more series. The
-hypothesis holds when every claim holds for every listed series.
+Bayesian evaluation per claim: the latent slope's posterior mean, sd and HDI, the
+posterior probability of the stated direction (of lying in the ROPE for a ``none``
+claim), a ROPE decision in effect-per-sd units, power-scaling sensitivity, and the
+``not identified`` rule (posterior sd above ``not_identified_sd_ratio`` x prior sd: the
+data added little to the prior). GMM evaluation: the linear coefficient on floor-coded
+log FDI, its Windmeijer interval, a one-sided test of the stated direction, or for a
+``none`` claim an equivalence test (the interval inside the ROPE). Both methods also get
+effects economists read (:mod:`bayes_kfdi.report.effects`), and, on simulated data, the
+true value and whether each interval covers it.
 
-Bayesian evaluation (per claim): posterior probability of the stated direction, the
-highest-density interval, a ROPE decision and power-scaling prior/likelihood
-sensitivity. The hypothesis as a whole gets the *joint* posterior probability that all
-claims hold, computed draw by draw. GMM evaluation: estimate, Windmeijer interval, the
-two-sided p-value and the one-sided p-value in the stated direction.
+Verdicts: ``supported``, ``contradicted``, ``practically zero`` (a sign claim whose HDI
+lies inside the ROPE), ``inconclusive``, ``not identified``, ``not available``. The two
+methods *agree* only when both reach a decision (supported or contradicted) and it is the
+same one; two undecided verdicts are "no decision", never agreement.
 """
 
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import arviz_stats as azs
 import numpy as np
@@ -26,10 +29,26 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
-from bayes_kfdi.constants import CI_PROB, FDI_FLOOR
-from bayes_kfdi.exceptions import SpecificationError
+from bayes_kfdi.constants import FDI_FLOOR
+from bayes_kfdi.report.effects import (
+    gmm_long_run,
+    long_run_draws,
+    observed_effect_draws,
+)
+from bayes_kfdi.report.hypothesis_spec import (
+    COMPONENTS,
+    DIRECTIONS,
+    Claim,
+    Direction,
+    Hypothesis,
+    HypothesisSet,
+    HypothesisSettings,
+    WageEffectSpec,
+    load_hypotheses,
+    parse_hypotheses,
+    validate_hypotheses,
+)
 from bayes_kfdi.report.inputs import (
-    Component,
     RunInputs,
     gmm_lookup,
     slope_draws,
@@ -38,6 +57,8 @@ from bayes_kfdi.report.inputs import (
 
 __all__ = [
     "Direction",
+    "DIRECTIONS",
+    "COMPONENTS",
     "Claim",
     "Hypothesis",
     "HypothesisSettings",
@@ -50,131 +71,16 @@ __all__ = [
     "evaluate_hypothesis",
     "evaluate_all",
     "psense_status",
+    "DECISIONS",
+    "NOT_IDENTIFIED",
 ]
 
-Direction = Literal[">", "<"]
-DIRECTIONS: tuple[str, ...] = (">", "<")
-COMPONENTS: tuple[str, ...] = ("level", "trend")
-_DIRECTION_WORD = {">": "positive", "<": "negative"}
-
+#: Verdicts that are decisions; "agree" needs both methods to reach one.
+DECISIONS: tuple[str, ...] = ("supported", "contradicted")
+NOT_IDENTIFIED = "not identified"
 #: Floor share above which censoring is named as a reason for disagreement: with a
-#: quarter of the outcomes piled at one value, a linear estimator's slope is visibly
-#: attenuated (Tobit 1958; `bayes-kfdi paper` measures it on the semi-synthetic panel).
+#: quarter of the outcomes piled at one value a linear slope is visibly attenuated.
 CENSORING_SHARE_NOTABLE = 0.25
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """The sign of one slope quantity for one or more series.
-
-    Attributes
-    ----------
-    series : tuple of str
-        Series the claim applies to; it must hold for each.
-    term : str
-        Covariate name (SCHEMA section 1).
-    direction : {">", "<"}
-        Stated sign.
-    component : {"level", "trend"}
-        The slope itself, or its linear change per year.
-    rope : tuple of float or None
-        Practically-zero band for this claim; None uses the settings' band for the
-        component.
-    """
-
-    series: tuple[str, ...]
-    term: str
-    direction: Direction
-    component: Component = "level"
-    rope: tuple[float, float] | None = None
-
-    def label(self, series: str) -> str:
-        """Short text such as ``gdp > 0 (textile)`` or ``trend of wage > 0 (...)``."""
-        what = self.term if self.component == "level" else f"trend of {self.term}"
-        return f"{what} {self.direction} 0 ({series})"
-
-
-@dataclass(frozen=True, slots=True)
-class Hypothesis:
-    """A named set of claims.
-
-    Attributes
-    ----------
-    id : str
-        Short identifier used as the report section anchor (``H1``).
-    title : str
-        One-line name.
-    statement : str
-        The hypothesis in words, quoted in the report.
-    claims : tuple of Claim
-    """
-
-    id: str
-    title: str
-    statement: str
-    claims: tuple[Claim, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class WageEffectSpec:
-    """The paper's wage-effect comparison (section 6: a 14% decline, then 4%).
-
-    Attributes
-    ----------
-    series, term : str
-        The slope whose trend is compared.
-    sd_multiple : float
-        Size of the covariate change in standard deviations.
-    paper_start_pct, paper_end_pct : float or None
-        The paper's effects in percent at the start and end of the period.
-    source : str
-        Where the paper's numbers come from.
-    """
-
-    series: str = "electronics_efficiency"
-    term: str = "wage"
-    sd_multiple: float = 2.0
-    paper_start_pct: float | None = None
-    paper_end_pct: float | None = None
-    source: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class HypothesisSettings:
-    """Decision settings shared by every hypothesis.
-
-    Attributes
-    ----------
-    ci_prob : float
-        Probability of the HDI and of the GMM interval (default: ``CI_PROB``).
-    prob_threshold : float
-        Posterior probability of the direction at or above which a claim is supported
-        (at or below ``1 - prob_threshold``: contradicted).
-    alpha : float
-        One-sided significance level of the GMM verdict.
-    rope, rope_trend : tuple of float
-        Practically-zero bands for level slopes (elasticities) and for trends (per year).
-    psense_threshold : float
-        Power-scaling sensitivity above which a claim is flagged (Kallioinen et al. 2024
-        use 0.05).
-    """
-
-    ci_prob: float = CI_PROB
-    prob_threshold: float = 0.95
-    alpha: float = 0.05
-    rope: tuple[float, float] = (-0.05, 0.05)
-    rope_trend: tuple[float, float] = (-0.005, 0.005)
-    psense_threshold: float = 0.05
-
-
-@dataclass(frozen=True, slots=True)
-class HypothesisSet:
-    """Settings, hypotheses and the wage-effect comparison from one spec file."""
-
-    settings: HypothesisSettings
-    hypotheses: tuple[Hypothesis, ...]
-    wage_effect: WageEffectSpec | None = None
-    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,9 +95,13 @@ class HypothesisResult:
     text : str
         Plain-language verdicts per method and, where they differ, why.
     bayes_verdict, gmm_verdict : str
-        ``supported``, ``contradicted``, ``inconclusive`` or ``not available``.
+        The hypothesis-level verdict of each method.
     joint_probability : float
-        Posterior probability that every claim holds (NaN without a posterior).
+        Posterior probability that every sign claim holds (NaN without a posterior).
+    reasons : tuple of str
+        Why the methods differ, claim by claim.
+    power : str
+        On simulated data: how many claims each method decided, and how many rightly.
     """
 
     hypothesis: Hypothesis
@@ -201,290 +111,265 @@ class HypothesisResult:
     gmm_verdict: str
     joint_probability: float
     reasons: tuple[str, ...] = field(default=())
+    power: str = ""
 
 
 RESULT_COLUMNS: tuple[str, ...] = (
-    "hypothesis",
-    "claim",
-    "series",
-    "term",
-    "component",
-    "direction",
-    "bayes_mean",
-    "bayes_sd",
-    "hdi_low",
-    "hdi_high",
-    "p_direction",
-    "p_rope",
-    "rope_low",
-    "rope_high",
-    "rope_decision",
-    "prior_sensitivity",
-    "likelihood_sensitivity",
-    "sensitivity_diagnosis",
+    "hypothesis", "claim", "series", "term", "component", "direction", "cite",
+    "x_sd", "rope_low", "rope_high",
+    "bayes_mean", "bayes_sd", "prior_sd", "hdi_low", "hdi_high", "p_direction", "p_rope",
+    "rope_decision", "prior_sensitivity", "likelihood_sensitivity", "sensitivity_diagnosis",
     "bayes_verdict",
-    "gmm_equation",
-    "gmm_coef_name",
-    "gmm_coef",
-    "gmm_se",
-    "gmm_ci_low",
-    "gmm_ci_high",
-    "gmm_p",
-    "gmm_p_direction",
-    "gmm_vce",
-    "gmm_verdict",
-    "agree",
+    "bayes_effect_obs", "bayes_effect_obs_low", "bayes_effect_obs_high",
+    "bayes_dprob_above", "bayes_dprob_above_low", "bayes_dprob_above_high",
+    "bayes_long_run", "bayes_long_run_low", "bayes_long_run_high",
+    "gmm_equation", "gmm_coef_name", "gmm_coef", "gmm_se", "gmm_ci_low", "gmm_ci_high",
+    "gmm_p", "gmm_p_direction", "gmm_vce", "gmm_n_instruments", "gmm_n_groups",
+    "gmm_hansen_p", "gmm_verdict",
+    "gmm_effect_obs", "gmm_effect_obs_low", "gmm_effect_obs_high",
+    "gmm_long_run", "gmm_long_run_low", "gmm_long_run_high",
+    "truth", "bayes_covers", "gmm_covers", "agree",
 )
 
 
-# --------------------------------------------------------------------------- parsing
-def _fail(where: str, msg: str) -> SpecificationError:
-    return SpecificationError(f"{where}: {msg}")
-
-
-def _check_keys(obj: Mapping[str, Any], allowed: set[str], required: set[str], where: str) -> None:
-    unknown = sorted(set(obj) - allowed)
-    if unknown:
-        raise _fail(
-            where,
-            f"unknown key(s) {', '.join(unknown)}; expected only {', '.join(sorted(allowed))}; "
-            "fix the spelling",
-        )
-    missing = sorted(required - set(obj))
-    if missing:
-        raise _fail(where, f"missing key(s) {', '.join(missing)}; add them")
-
-
-def _prob(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
-        raise _fail(where, f"{value!r}; expected a number strictly between 0 and 1")
-    return float(value)
-
-
-def _band(value: Any, where: str) -> tuple[float, float]:
-    ok = (
-        isinstance(value, list | tuple)
-        and len(value) == 2
-        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-    )
-    if not ok or not value[0] < value[1]:
-        raise _fail(
-            where, f"{value!r}; expected [low, high] numbers with low < high, e.g. [-0.05, 0.05]"
-        )
-    return (float(value[0]), float(value[1]))
-
-
-def _text(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _fail(where, f"{value!r}; expected a non-empty string")
-    return value.strip()
-
-
-def _parse_settings(raw: Mapping[str, Any]) -> HypothesisSettings:
-    where = "[settings]"
-    allowed = {"ci_prob", "prob_threshold", "alpha", "rope", "rope_trend", "psense_threshold"}
-    _check_keys(raw, allowed, set(), where)
-    d = HypothesisSettings()
-    thr = _prob(raw.get("prob_threshold", d.prob_threshold), f"{where} prob_threshold")
-    if thr <= 0.5:
-        raise _fail(f"{where} prob_threshold", f"{thr}; expected more than 0.5, e.g. 0.95")
-    sens = raw.get("psense_threshold", d.psense_threshold)
-    if isinstance(sens, bool) or not isinstance(sens, int | float) or sens <= 0:
-        raise _fail(f"{where} psense_threshold", f"{sens!r}; expected a positive number, e.g. 0.05")
-    return HypothesisSettings(
-        ci_prob=_prob(raw.get("ci_prob", d.ci_prob), f"{where} ci_prob"),
-        prob_threshold=thr,
-        alpha=_prob(raw.get("alpha", d.alpha), f"{where} alpha"),
-        rope=_band(raw.get("rope", list(d.rope)), f"{where} rope"),
-        rope_trend=_band(raw.get("rope_trend", list(d.rope_trend)), f"{where} rope_trend"),
-        psense_threshold=float(sens),
-    )
-
-
-def _parse_claim(raw: Any, where: str) -> Claim:
-    if not isinstance(raw, Mapping):
-        raise _fail(where, f"{raw!r}; expected a table with series, term and direction")
-    _check_keys(raw, {"series", "term", "direction", "component", "rope"},
-                {"series", "term", "direction"}, where)
-    series = raw["series"]
-    if isinstance(series, str):
-        series = [series]
-    if not isinstance(series, list) or not series or not all(
-        isinstance(s, str) and s for s in series
-    ):
-        raise _fail(
-            f"{where} series", f"{raw['series']!r}; expected a series name or a list of them"
-        )
-    if len(set(series)) != len(series):
-        raise _fail(f"{where} series", f"{series!r} repeats a series; list each once")
-    direction = raw["direction"]
-    if direction not in DIRECTIONS:
-        raise _fail(
-            f"{where} direction",
-            f"{direction!r}; expected one of {', '.join(map(repr, DIRECTIONS))} "
-            "(sign of the slope)",
-        )
-    component = raw.get("component", "level")
-    if component not in COMPONENTS:
-        raise _fail(
-            f"{where} component",
-            f"{component!r}; expected one of {', '.join(map(repr, COMPONENTS))}",
-        )
-    rope = _band(raw["rope"], f"{where} rope") if "rope" in raw else None
-    return Claim(tuple(series), _text(raw["term"], f"{where} term"), direction, component, rope)
-
-
-def _parse_wage_effect(raw: Mapping[str, Any]) -> WageEffectSpec:
-    where = "[wage_effect]"
-    _check_keys(raw, {"series", "term", "sd_multiple", "paper_start_pct", "paper_end_pct",
-                      "source"}, {"series", "term"}, where)
-    mult = raw.get("sd_multiple", 2.0)
-    if isinstance(mult, bool) or not isinstance(mult, int | float) or mult <= 0:
-        raise _fail(f"{where} sd_multiple", f"{mult!r}; expected a positive number, e.g. 2")
-    vals = {}
-    for key in ("paper_start_pct", "paper_end_pct"):
-        v = raw.get(key)
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
-            raise _fail(f"{where} {key}", f"{v!r}; expected a number in percent")
-        vals[key] = None if v is None else float(v)
-    return WageEffectSpec(
-        series=_text(raw["series"], f"{where} series"),
-        term=_text(raw["term"], f"{where} term"),
-        sd_multiple=float(mult),
-        source=str(raw.get("source", "")),
-        **vals,
-    )
-
-
-def parse_hypotheses(raw: Mapping[str, Any], *, source: str = "<dict>") -> HypothesisSet:
-    """Validate a parsed hypotheses document and build a :class:`HypothesisSet`.
-
-    Parameters
-    ----------
-    raw : Mapping
-        The document: optional ``settings`` and ``wage_effect`` tables and a
-        ``hypothesis`` array of tables, each with ``id``, ``title``, ``statement`` and a
-        ``claims`` array.
-    source : str
-        Name used in error messages.
-
-    Raises
-    ------
-    SpecificationError
-        On any malformed entry; the message names the entry, the value seen and the fix.
-    """
-    try:
-        _check_keys(raw, {"settings", "hypothesis", "wage_effect"}, {"hypothesis"}, source)
-        settings = _parse_settings(raw.get("settings", {}))
-        items = raw["hypothesis"]
-        if not isinstance(items, list) or not items:
-            raise _fail(source, "'hypothesis' must be a non-empty array of tables ([[hypothesis]])")
-        hyps: list[Hypothesis] = []
-        seen: set[str] = set()
-        for i, item in enumerate(items):
-            where = f"hypothesis #{i + 1}"
-            if not isinstance(item, Mapping):
-                raise _fail(where, f"{item!r}; expected a table")
-            _check_keys(item, {"id", "title", "statement", "claims"}, {"id", "claims"}, where)
-            hid = _text(item["id"], f"{where} id")
-            if not hid.replace("_", "").replace("-", "").isalnum():
-                raise _fail(f"{where} id", f"{hid!r}; expected letters, digits, '-' or '_'")
-            if hid in seen:
-                raise _fail(
-                    f"{where} id", f"{hid!r} is used twice; give each hypothesis its own id"
-                )
-            seen.add(hid)
-            where = f"hypothesis {hid}"
-            claims_raw = item["claims"]
-            if not isinstance(claims_raw, list) or not claims_raw:
-                raise _fail(f"{where} claims", "expected a non-empty array of claims")
-            claims = tuple(
-                _parse_claim(c, f"{where} claim #{j + 1}") for j, c in enumerate(claims_raw)
-            )
-            hyps.append(
-                Hypothesis(
-                    id=hid,
-                    title=_text(item.get("title", hid), f"{where} title"),
-                    statement=_text(item.get("statement", item.get("title", hid)),
-                                    f"{where} statement"),
-                    claims=claims,
-                )
-            )
-        wage = _parse_wage_effect(raw["wage_effect"]) if "wage_effect" in raw else None
-    except SpecificationError as exc:
-        raise SpecificationError(f"{source}: {exc}") from None
-    return HypothesisSet(settings, tuple(hyps), wage, source)
-
-
-def load_hypotheses(path: str | Path) -> HypothesisSet:
-    """Read and validate a hypotheses TOML file (see ``models/hypotheses.toml``).
-
-    Raises
-    ------
-    SpecificationError
-        If the file is missing, is not valid TOML, or any entry is malformed.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise SpecificationError(
-            f"hypotheses file {path} does not exist; expected a TOML file like "
-            "models/hypotheses.toml; check the path"
-        )
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecificationError(f"{path} is not valid TOML ({exc}); fix the syntax") from None
-    return parse_hypotheses(raw, source=str(path))
-
-
-def validate_hypotheses(
-    hset: HypothesisSet, *, series: Sequence[str], terms: Sequence[str]
-) -> None:
-    """Check every claim against the series and covariates a panel actually has.
-
-    Call this before any fitting, so a typo fails in milliseconds.
-
-    Parameters
-    ----------
-    hset : HypothesisSet
-    series : sequence of str
-        Series present in the panel.
-    terms : sequence of str
-        Covariates present in the panel.
-
-    Raises
-    ------
-    SpecificationError
-        Listing every claim that names an absent series or covariate.
-    """
-    problems: list[str] = []
-    known_s, known_t = set(series), set(terms)
-    for h in hset.hypotheses:
-        for c in h.claims:
-            bad = [s for s in c.series if s not in known_s]
-            if bad:
-                problems.append(f"{h.id}: series {', '.join(map(repr, bad))} not in the data")
-            if c.term not in known_t:
-                problems.append(f"{h.id}: covariate {c.term!r} not in the data")
-    w = hset.wage_effect
-    if w is not None:
-        if w.series not in known_s:
-            problems.append(f"wage_effect: series {w.series!r} not in the data")
-        if w.term not in known_t:
-            problems.append(f"wage_effect: covariate {w.term!r} not in the data")
-    if problems:
-        raise SpecificationError(
-            f"{hset.source}: " + "; ".join(problems)
-            + f"; the data have series {', '.join(sorted(known_s))} and covariates "
-            f"{', '.join(sorted(known_t))}; fix the hypotheses file or pass other data"
-        )
-
-
 # ------------------------------------------------------------------------ evaluation
-def _rope_for(claim: Claim, settings: HypothesisSettings) -> tuple[float, float]:
+def _x_sd(inputs: RunInputs, series: str, term: str) -> float:
+    sd = ((inputs.data_check.get("covariate_sd") or {}).get(series) or {}).get(term)
+    return float(sd) if sd is not None and float(sd) > 0 else math.nan
+
+
+def _rope_for(claim: Claim, settings: HypothesisSettings, x_sd: float) -> tuple[float, float]:
+    """Return the claim's ROPE on the raw slope scale (effect-per-sd band / covariate sd)."""
     if claim.rope is not None:
         return claim.rope
-    return settings.rope if claim.component == "level" else settings.rope_trend
+    half = settings.rope_sd if claim.component == "level" else settings.rope_trend_sd
+    return (-half / x_sd, half / x_sd) if math.isfinite(x_sd) else (math.nan, math.nan)
+
+
+def _interval(draws: np.ndarray, prob: float) -> tuple[float, float]:
+    hdi = azs.hdi(xr.DataArray(np.asarray(draws), dims=("chain", "draw")), prob=prob)
+    lo, hi = (float(v) for v in np.asarray(hdi.values).ravel()[:2])
+    return lo, hi
+
+
+def _rope_decision(lo: float, hi: float, r_lo: float, r_hi: float) -> str:
+    if not (math.isfinite(r_lo) and math.isfinite(r_hi)):
+        return "not available (no covariate sd)"
+    if lo >= r_lo and hi <= r_hi:
+        return "HDI inside ROPE"
+    if hi < r_lo or lo > r_hi:
+        return "HDI outside ROPE"
+    return "HDI overlaps ROPE"
+
+
+def _prior_sd(inputs: RunInputs, claim: Claim, series: str) -> float:
+    s = inputs.summary
+    if s is None or "prior_sd" not in s.columns:
+        return math.nan
+    param = "beta" if claim.component == "level" else "beta_trend"
+    hit = s[(s["parameter"] == param) & (s["series"] == series) & (s["term"] == claim.term)]
+    return float(hit["prior_sd"].iloc[0]) if len(hit) == 1 else math.nan
+
+
+def _series_draws(inputs: RunInputs, name: str, series: str) -> np.ndarray | None:
+    post = inputs.posterior["posterior"] if inputs.posterior is not None else None
+    if post is None or name not in post or "series" not in post[name].dims:
+        return None
+    da = post[name]
+    if series not in da["series"].values:
+        return None
+    return np.asarray(da.sel(series=series).transpose("chain", "draw").values, float)
+
+
+def _bayes_verdict(claim: Claim, settings: HypothesisSettings, p_dir: float, rope: str,
+                   identified: bool) -> str:
+    if not identified:
+        return NOT_IDENTIFIED
+    if claim.direction == "none":
+        return {"HDI inside ROPE": "supported", "HDI outside ROPE": "contradicted"}.get(
+            rope, "inconclusive")
+    if rope == "HDI inside ROPE":
+        return "practically zero"
+    if p_dir >= settings.prob_threshold:
+        return "supported"
+    if p_dir <= 1 - settings.prob_threshold:
+        return "contradicted"
+    return "inconclusive"
+
+
+def _bayes_effects(inputs: RunInputs, claim: Claim, series: str, draws: np.ndarray,
+                   x_sd: float, settings: HypothesisSettings) -> dict[str, float]:
+    """Effect of ``effect_sd_multiple`` sds on the observed scale, and the long run."""
+    out: dict[str, float] = {}
+    if claim.component != "level":
+        return out
+    prob = settings.ci_prob
+    sigma = _series_draws(inputs, "sigma", series)
+    share = (inputs.data_check.get("floor_share") or {}).get(series)
+    if sigma is not None and share is not None and math.isfinite(x_sd):
+        eff = observed_effect_draws(draws, sigma, floor=FDI_FLOOR, share_above=1 - share,
+                                    delta=settings.effect_sd_multiple * x_sd)
+        for key, d in (("bayes_effect_obs", eff.d_expected), ("bayes_dprob_above", eff.d_p_above)):
+            lo, hi = _interval(d, prob)
+            out.update({key: float(d.mean()), f"{key}_low": lo, f"{key}_high": hi})
+    rho = _series_draws(inputs, "rho", series)
+    if rho is not None:
+        lr = long_run_draws(draws, rho)
+        if np.isfinite(lr).all():
+            lo, hi = _interval(lr, prob)
+            out.update(bayes_long_run=float(lr.mean()), bayes_long_run_low=lo,
+                       bayes_long_run_high=hi)
+    return out
+
+
+def _bayes_row(inputs: RunInputs, claim: Claim, series: str, settings: HypothesisSettings,
+               x_sd: float) -> tuple[dict[str, Any], np.ndarray | None]:
+    lo_r, hi_r = _rope_for(claim, settings, x_sd)
+    row: dict[str, Any] = {"rope_low": lo_r, "rope_high": hi_r}
+    if not inputs.has_bayes:
+        row.update(bayes_verdict="not available", rope_decision="not available",
+                   sensitivity_diagnosis="not available: no Bayesian fit")
+        return row, None
+    try:
+        draws = slope_draws(inputs.posterior, series, claim.term, claim.component)
+    except Exception as exc:  # noqa: BLE001  (any lookup failure is reported, not raised)
+        row.update(bayes_verdict=f"not available: {exc}", rope_decision="not available",
+                   sensitivity_diagnosis="not available")
+        return row, None
+    flat = draws.ravel()
+    mean, sd = float(flat.mean()), float(flat.std(ddof=1))
+    h_lo, h_hi = _interval(draws, settings.ci_prob)
+    in_rope = (flat >= lo_r) & (flat <= hi_r)
+    p_rope = float(np.mean(in_rope)) if math.isfinite(lo_r) else math.nan
+    if claim.direction == "none":
+        p_dir = p_rope
+    else:
+        p_dir = float(np.mean(flat > 0) if claim.direction == ">" else np.mean(flat < 0))
+    rope = _rope_decision(h_lo, h_hi, lo_r, hi_r)
+    prior_sd = _prior_sd(inputs, claim, series)
+    identified = not (math.isfinite(prior_sd) and sd > settings.not_identified_sd_ratio * prior_sd)
+    row.update(
+        bayes_mean=mean, bayes_sd=sd, prior_sd=prior_sd, hdi_low=h_lo, hdi_high=h_hi,
+        p_direction=p_dir, p_rope=p_rope, rope_decision=rope,
+        bayes_verdict=_bayes_verdict(claim, settings, p_dir, rope, identified),
+        _draws=draws,
+    )
+    row.update(_bayes_effects(inputs, claim, series, draws, x_sd, settings))
+    signed = None
+    if claim.direction == ">":
+        signed = flat
+    elif claim.direction == "<":
+        signed = -flat
+    return row, signed
+
+
+def _gmm_long_run(eq: Any, name: str, coef: float, se: float, zc: float) -> dict[str, float]:
+    cov = eq.result.get("cov") or {}
+    rho = (eq.result.get("coef") or {}).get("L.fdi")
+    try:
+        c_bb, c_rr, c_br = cov[name][name], cov["L.fdi"]["L.fdi"], cov[name]["L.fdi"]
+    except (KeyError, TypeError):
+        c_bb, c_rr, c_br = se**2, math.nan, math.nan
+    if rho is None or not math.isfinite(c_rr):
+        return {}
+    lr, lr_se = gmm_long_run(coef, float(rho), float(c_bb), float(c_rr), float(c_br))
+    if not math.isfinite(lr):
+        return {}
+    return {"gmm_long_run": lr, "gmm_long_run_low": lr - zc * lr_se,
+            "gmm_long_run_high": lr + zc * lr_se}
+
+
+def _gmm_verdict(claim: Claim, settings: HypothesisSettings, coef: float, se: float,
+                 lo: float, hi: float, rope: tuple[float, float]) -> tuple[str, float]:
+    z = coef / se
+    if claim.direction == "none":
+        # equivalence (two one-sided tests at alpha): the (1 - 2 alpha) interval in the ROPE
+        zc = float(stats.norm.ppf(1 - settings.alpha))
+        e_lo, e_hi = coef - zc * se, coef + zc * se
+        if not all(math.isfinite(v) for v in rope):
+            return "not available (no covariate sd)", math.nan
+        if e_lo >= rope[0] and e_hi <= rope[1]:
+            return "supported", math.nan
+        if e_hi < rope[0] or e_lo > rope[1]:
+            return "contradicted", math.nan
+        return "inconclusive", math.nan
+    p_dir = float(stats.norm.sf(z) if claim.direction == ">" else stats.norm.cdf(z))
+    if p_dir < settings.alpha:
+        return "supported", p_dir
+    if 1 - p_dir < settings.alpha:
+        return "contradicted", p_dir
+    return "inconclusive", p_dir
+
+
+def _gmm_row(inputs: RunInputs, claim: Claim, series: str, settings: HypothesisSettings,
+             x_sd: float, rope: tuple[float, float]) -> dict[str, Any]:
+    found = gmm_lookup(inputs, series, claim.term, claim.component)
+    if found is None:
+        failed = [f"{k} ({v})" for k, v in inputs.gmm_failures.items()
+                  if k.split(".")[0] == series]
+        why = f": estimation failed for {'; '.join(failed)}" if failed else ""
+        return {"gmm_verdict": f"not available{why}", "gmm_equation": ""}
+    eq, name = found
+    coef = float(eq.result["coef"][name])
+    se_raw = eq.result.get("se", {}).get(name)
+    hansen = eq.result.get("hansen") or {}
+    row: dict[str, Any] = {
+        "gmm_equation": eq.path.name, "gmm_coef_name": name, "gmm_coef": coef,
+        "gmm_vce": str(eq.result.get("vce") or ""),
+        "gmm_n_instruments": eq.result.get("n_instruments"),
+        "gmm_n_groups": eq.result.get("n_groups"), "gmm_hansen_p": hansen.get("p"),
+    }
+    if se_raw is None or not float(se_raw) > 0:
+        row.update(gmm_verdict="not available (no standard error)")
+        return row
+    se = float(se_raw)
+    zc = float(stats.norm.ppf(0.5 + settings.ci_prob / 2))
+    lo, hi = coef - zc * se, coef + zc * se
+    verdict, p_dir = _gmm_verdict(claim, settings, coef, se, lo, hi, rope)
+    row.update(gmm_se=se, gmm_ci_low=lo, gmm_ci_high=hi,
+               gmm_p=float(2 * stats.norm.sf(abs(coef / se))), gmm_p_direction=p_dir,
+               gmm_verdict=verdict)
+    if claim.component == "level" and math.isfinite(x_sd):
+        k = settings.effect_sd_multiple * x_sd
+        row.update(gmm_effect_obs=k * coef, gmm_effect_obs_low=k * lo,
+                   gmm_effect_obs_high=k * hi)
+        row.update(_gmm_long_run(eq, name, coef, se, zc))
+    return row
+
+
+def _truth(inputs: RunInputs, claim: Claim, series: str) -> float:
+    """Return the true slope (at the Bayesian reference year) or trend of simulated data."""
+    t = inputs.truth
+    if not t:
+        return math.nan
+    trend = ((t.get("beta_trend") or {}).get(series) or {}).get(claim.term, 0.0)
+    if claim.component == "trend":
+        return float(trend)
+    beta = ((t.get("beta") or {}).get(series) or {}).get(claim.term)
+    if beta is None:
+        return math.nan
+    ref = t.get("reference_year")
+    if inputs.posterior is not None and "reference_year" in inputs.posterior.attrs:
+        ref_b = float(inputs.posterior.attrs["reference_year"])
+        return float(beta + trend * (ref_b - float(ref)))
+    return float(beta)
+
+
+def _covers(lo: Any, hi: Any, truth: float) -> bool | None:
+    if not math.isfinite(truth) or _isnan(lo) or _isnan(hi):
+        return None
+    return bool(lo <= truth <= hi)
+
+
+def _agree(b: str, g: str) -> bool | None:
+    """True/False only when both methods reached a decision; None otherwise."""
+    if b in DECISIONS and g in DECISIONS:
+        return b == g
+    return None
+
+
+def _isnan(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
 
 
 def psense_status(tree: xr.DataTree | None) -> str:
@@ -575,269 +460,215 @@ def _psense(
     return out
 
 
-def _bayes_row(
-    inputs: RunInputs,
-    claim: Claim,
-    series: str,
-    settings: HypothesisSettings,
-) -> tuple[dict[str, Any], np.ndarray | None]:
-    lo, hi = _rope_for(claim, settings)
-    row: dict[str, Any] = {"rope_low": lo, "rope_high": hi}
-    if not inputs.has_bayes:
-        row.update(bayes_verdict="not available", rope_decision="not available",
-                   sensitivity_diagnosis="not available: no Bayesian fit in the run directory")
-        return row, None
-    assert inputs.posterior is not None and inputs.summary is not None
-    try:
-        draws = slope_draws(inputs.posterior, series, claim.term, claim.component)
-    except SpecificationError as exc:
-        row.update(bayes_verdict=f"not available: {exc}", rope_decision="not available",
-                   sensitivity_diagnosis="not available")
-        return row, None
-    flat = draws.ravel()
-    s = inputs.summary
-    match = s[(s["parameter"] == "beta") & (s["series"] == series) & (s["term"] == claim.term)]
-    if claim.component == "level" and len(match) == 1:
-        mean, sd = float(match["mean"].iloc[0]), float(match["sd"].iloc[0])
-    else:
-        mean, sd = float(flat.mean()), float(flat.std(ddof=1))
-    hdi = azs.hdi(xr.DataArray(draws, dims=("chain", "draw")), prob=settings.ci_prob)
-    h_lo, h_hi = (float(v) for v in np.asarray(hdi.values).ravel()[:2])
-    p_dir = float(np.mean(flat > 0) if claim.direction == ">" else np.mean(flat < 0))
-    p_rope = float(np.mean((flat >= lo) & (flat <= hi)))
-    if h_lo >= lo and h_hi <= hi:
-        rope_decision = "HDI inside ROPE"
-    elif h_hi < lo or h_lo > hi:
-        rope_decision = "HDI outside ROPE"
-    else:
-        rope_decision = "HDI overlaps ROPE"
-    thr = settings.prob_threshold
-    if rope_decision == "HDI inside ROPE":
-        verdict = "practically zero"
-    elif p_dir >= thr:
-        verdict = "supported"
-    elif p_dir <= 1 - thr:
-        verdict = "contradicted"
-    else:
-        verdict = "inconclusive"
-    row.update(
-        bayes_mean=mean, bayes_sd=sd, hdi_low=h_lo, hdi_high=h_hi, p_direction=p_dir,
-        p_rope=p_rope, rope_decision=rope_decision, bayes_verdict=verdict,
-        _draws=draws,
-    )
-    return row, flat if claim.direction == ">" else -flat
 
 
-def _gmm_row(
-    inputs: RunInputs, claim: Claim, series: str, settings: HypothesisSettings
-) -> dict[str, Any]:
-    found = gmm_lookup(inputs, series, claim.term, claim.component)
-    if found is None:
-        failed = [f"{k} ({v})" for k, v in inputs.gmm_failures.items()
-                  if k.split(".")[0] == series]
-        why = f": estimation failed for {'; '.join(failed)}" if failed else ""
-        return {"gmm_verdict": f"not available{why}", "gmm_equation": ""}
-    eq, name = found
-    coef = float(eq.result["coef"][name])
-    se_raw = eq.result.get("se", {}).get(name)
-    row: dict[str, Any] = {
-        "gmm_equation": eq.path.name,
-        "gmm_coef_name": name,
-        "gmm_coef": coef,
-        "gmm_vce": str(eq.result.get("vce") or ""),
-    }
-    if se_raw is None or not float(se_raw) > 0:
-        row.update(gmm_verdict="not available (no standard error)")
-        return row
-    se = float(se_raw)
-    z = coef / se
-    zc = float(stats.norm.ppf(0.5 + settings.ci_prob / 2))
-    p_two = float(2 * stats.norm.sf(abs(z)))
-    p_dir = float(stats.norm.sf(z) if claim.direction == ">" else stats.norm.cdf(z))
-    if p_dir < settings.alpha:
-        verdict = "supported"
-    elif 1 - p_dir < settings.alpha:
-        verdict = "contradicted"
-    else:
-        verdict = "inconclusive"
-    row.update(gmm_se=se, gmm_ci_low=coef - zc * se, gmm_ci_high=coef + zc * se,
-               gmm_p=p_two, gmm_p_direction=p_dir, gmm_verdict=verdict)
-    return row
+_TRADE_TERMS = ("exports", "exunit", "imports", "imunit")
 
 
-def _agree(b: str, g: str) -> bool | None:
-    if b.startswith("not available") or g.startswith("not available"):
-        return None
-    return b == g
-
-
-def _why(inputs: RunInputs, row: Mapping[str, Any]) -> list[str]:
-    """Reasons the two methods can reach different verdicts for one claim, with numbers."""
-    reasons: list[str] = []
-    series, term = row["series"], row["term"]
-    eq = next((e for e in inputs.gmm if e.path.name == row.get("gmm_equation")), None)
-    if eq is not None:
-        j, g = eq.result.get("n_instruments"), eq.result.get("n_groups")
-        hansen = eq.result.get("hansen") or {}
-        hp = hansen.get("p")
-        if j is not None and g is not None and j > g:
-            hp_txt = f" (here p = {hp:.3f})" if hp is not None else ""
-            reasons.append(
-                f"instrument count: the GMM equation uses {j} instruments for {g} groups. "
-                f"With more instruments than groups the two-step weight matrix is poorly "
-                f"estimated, Hansen's test loses power{hp_txt}, and the estimates drift "
-                f"toward the biased non-instrumented ones (Roodman 2009)."
-            )
-        elif j is not None and g is not None:
-            reasons.append(
-                f"instrument count: {j} instruments for {g} groups, so instrument "
-                "proliferation is not the main suspect."
-            )
-    share = (inputs.data_check.get("floor_share") or {}).get(series)
-    if share is not None and share >= CENSORING_SHARE_NOTABLE:
-        lik = ""
-        if inputs.posterior is not None:
-            lik = str(inputs.posterior.attrs.get("likelihood", ""))
-        lik_txt = f" (the Bayesian fit's likelihood: {lik})" if lik else ""
+def _shared_reasons(inputs: RunInputs, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Reasons that apply to every differing claim of a hypothesis, said once each."""
+    reasons = [
+        "estimand: a Bayesian slope is a latent (Tobit) coefficient on log FDI before the "
+        "floor coding; a GMM coefficient is linear on floor-coded log FDI. Compare them on "
+        "the observed scale (the effects table), not slope against slope."
+    ]
+    trade = sorted({r["term"] for r in rows if r["term"] in _TRADE_TERMS})
+    if trade:
         reasons.append(
-            f"censoring: {share:.0%} of {series} flows sit at the log(3) = {FDI_FLOOR:.4f} "
-            f"floor. Linear GMM treats them as exact values, which pulls slopes toward "
-            f"zero; a censored likelihood treats them as 'at most the floor'{lik_txt}."
+            f"exogeneity: the Bayesian model treats {', '.join(trade)} as exogenous; GMM "
+            "instruments them with their own lags, as the paper does because trade and FDI "
+            "may be co-determined."
         )
-    if inputs.summary is not None and "gmm_coef" in row and not _isnan(row.get("bayes_mean")):
-        s = inputs.summary
-        same = s[(s["parameter"] == "beta") & (s["term"] == term)]
-        if row["component"] == "level" and len(same) > 1:
-            pool = float(same["mean"].mean())
-            b, gm = float(row["bayes_mean"]), float(row["gmm_coef"])
-            if abs(b - pool) < abs(gm - pool):
-                reasons.append(
-                    f"pooling: the hierarchical prior pulls the {series} {term} slope toward "
-                    f"the cross-series average {pool:.3f} (Bayes {b:.3f}, GMM {gm:.3f}); "
-                    "GMM estimates each series on its own."
-                )
-        if not _isnan(row.get("gmm_se")) and not _isnan(row.get("bayes_sd")):
-            reasons.append(
-                f"precision: posterior sd {row['bayes_sd']:.3f} against GMM standard error "
-                f"{row['gmm_se']:.3f}."
-            )
+    crowded = sorted({
+        (r["gmm_equation"], int(r["gmm_n_instruments"]), int(r["gmm_n_groups"]))
+        for r in rows
+        if not _isnan(r.get("gmm_n_instruments")) and not _isnan(r.get("gmm_n_groups"))
+        and r["gmm_n_instruments"] > r["gmm_n_groups"]
+    })
+    if crowded:
+        eqs = ", ".join(f"{e} ({j} for {g} groups)" for e, j, g in crowded)
+        reasons.append(
+            f"instrument proliferation: more instruments than groups in {eqs}; Hansen's test "
+            "is then uninformative and the estimates drift toward the non-instrumented ones "
+            "(Roodman 2009)."
+        )
+    shares = (inputs.data_check.get("floor_share") or {})
+    heavy = sorted({r["series"] for r in rows
+                    if (shares.get(r["series"]) or 0) >= CENSORING_SHARE_NOTABLE})
+    if heavy:
+        reasons.append(
+            "censoring: " + ", ".join(f"{s} {shares[s]:.0%}" for s in heavy) + " of flows "
+            "sit at the log(3) floor; a linear estimator treats them as exact values, the "
+            "censored likelihood as 'at most the floor'."
+        )
     return reasons
 
 
-def _isnan(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
+def _claim_reasons(inputs: RunInputs, row: Mapping[str, Any]) -> list[str]:
+    """Reasons specific to one claim: pooling, precision, identification."""
+    term = row["term"]
+    reasons: list[str] = []
+    if inputs.summary is not None and row["component"] == "level" \
+            and not _isnan(row.get("gmm_coef")) and not _isnan(row.get("bayes_mean")):
+        s = inputs.summary
+        same = s[(s["parameter"] == "beta") & (s["term"] == term)]
+        if len(same) > 1:
+            pool = float(same["mean"].mean())
+            b, gm = float(row["bayes_mean"]), float(row["gmm_coef"])
+            if abs(b - pool) < abs(gm - pool):
+                reasons.append(f"pooling toward the cross-series average {pool:.3f} "
+                               f"(Bayes {b:.3f}, GMM {gm:.3f})")
+    if not _isnan(row.get("gmm_se")) and not _isnan(row.get("bayes_sd")):
+        reasons.append(f"precision: posterior sd {row['bayes_sd']:.3f}, GMM se "
+                       f"{row['gmm_se']:.3f}")
+    if row.get("bayes_verdict") == NOT_IDENTIFIED:
+        reasons.append(f"not identified: posterior sd {row['bayes_sd'] / row['prior_sd']:.2f}"
+                       " of the prior sd")
+    return reasons
+
+
+def _reasons(inputs: RunInputs, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    differ = [r for r in rows
+              if r["agree"] is not True and r["bayes_verdict"] != r["gmm_verdict"]]
+    if not differ:
+        return []
+    out = _shared_reasons(inputs, differ)
+    for r in differ:
+        specific = _claim_reasons(inputs, r)
+        if specific:
+            out.append(f"{r['claim']}: " + "; ".join(specific) + ".")
+    return out
+
+
+_ORDER = ("contradicted", "practically zero", NOT_IDENTIFIED, "inconclusive")
 
 
 def _method_verdict(verdicts: Sequence[str]) -> str:
-    if not verdicts or any(v.startswith("not available") for v in verdicts):
+    """Hypothesis-level verdict from the claims a method could evaluate."""
+    usable = [v for v in verdicts if not v.startswith("not available")]
+    if not usable:
         return "not available"
-    if all(v == "supported" for v in verdicts):
-        return "supported"
-    if any(v == "contradicted" for v in verdicts):
-        return "contradicted"
-    return "inconclusive"
+    for v in _ORDER:
+        if v in usable:
+            return "contradicted" if v == "practically zero" else v
+    return "supported"
+
+
+def _claim_true(row: Mapping[str, Any]) -> bool | None:
+    truth = row.get("truth")
+    if _isnan(truth):
+        return None
+    lo, hi = row.get("rope_low"), row.get("rope_high")
+    inside = (not _isnan(lo)) and lo <= truth <= hi
+    if row["direction"] == "none":
+        return bool(inside)
+    return bool(truth > 0 if row["direction"] == ">" else truth < 0) and not inside
+
+
+def _power(table: pd.DataFrame) -> str:
+    """One line on what each method decided, and rightly, against the known truth."""
+    truths = [_claim_true(r) for r in table.to_dict("records")]
+    if not table.size or any(t is None for t in truths):
+        return ""
+    parts = [f"{sum(truths)} of {len(truths)} claims hold in the simulated truth"]
+    for method, col in (("Bayes", "bayes_verdict"), ("GMM", "gmm_verdict")):
+        decided = right = 0
+        for v, t in zip(table[col].astype(str), truths, strict=True):
+            if v in DECISIONS or v == "practically zero":
+                decided += 1
+                right += (v == "supported") == t
+        parts.append(f"{method} decided {decided} ({right} rightly)")
+    n_ni = int((table["bayes_verdict"] == NOT_IDENTIFIED).sum())
+    if n_ni:
+        parts.append(f"{n_ni} not identified by the Bayesian model")
+    return "Power on this design: " + "; ".join(parts) + "."
+
+
+def _claim_rows(hypothesis: Hypothesis, inputs: RunInputs, settings: HypothesisSettings
+                ) -> tuple[list[dict[str, Any]], list[np.ndarray]]:
+    rows: list[dict[str, Any]] = []
+    holds: list[np.ndarray] = []
+    for claim in hypothesis.claims:
+        for series in claim.series:
+            x_sd = _x_sd(inputs, series, claim.term)
+            row: dict[str, Any] = {
+                "hypothesis": hypothesis.id, "claim": claim.label(series), "series": series,
+                "term": claim.term, "component": claim.component,
+                "direction": claim.direction, "cite": claim.cite, "x_sd": x_sd,
+            }
+            brow, signed = _bayes_row(inputs, claim, series, settings, x_sd)
+            row.update(brow)
+            if signed is not None:
+                holds.append(signed > 0)
+            elif "_draws" in row:
+                d = row["_draws"].ravel()
+                holds.append((d >= row["rope_low"]) & (d <= row["rope_high"]))
+            row.update(_gmm_row(inputs, claim, series, settings, x_sd,
+                                (row["rope_low"], row["rope_high"])))
+            truth = _truth(inputs, claim, series)
+            row.update(truth=truth,
+                       bayes_covers=_covers(row.get("hdi_low"), row.get("hdi_high"), truth),
+                       gmm_covers=_covers(row.get("gmm_ci_low"), row.get("gmm_ci_high"), truth),
+                       agree=_agree(row["bayes_verdict"], row["gmm_verdict"]))
+            rows.append(row)
+    return rows, holds
 
 
 def evaluate_hypothesis(
     hypothesis: Hypothesis, inputs: RunInputs, settings: HypothesisSettings
 ) -> HypothesisResult:
-    """Evaluate one hypothesis with both methods.
-
-    Parameters
-    ----------
-    hypothesis : Hypothesis
-    inputs : RunInputs
-        From :func:`bayes_kfdi.report.inputs.load_run`.
-    settings : HypothesisSettings
-
-    Returns
-    -------
-    HypothesisResult
-    """
-    rows: list[dict[str, Any]] = []
-    signed: list[np.ndarray] = []
-    groups = _psense_groups(inputs.posterior) if inputs.has_bayes else None
-    # One psense call per hypothesis: the power-scaling weights are shared by all claims.
-    for claim in hypothesis.claims:
-        for series in claim.series:
-            row: dict[str, Any] = {
-                "hypothesis": hypothesis.id,
-                "claim": claim.label(series),
-                "series": series,
-                "term": claim.term,
-                "component": claim.component,
-                "direction": claim.direction,
-            }
-            brow, s = _bayes_row(inputs, claim, series, settings)
-            row.update(brow)
-            if s is not None:
-                signed.append(s)
-            row.update(_gmm_row(inputs, claim, series, settings))
-            row["agree"] = _agree(row["bayes_verdict"], row["gmm_verdict"])
-            rows.append(row)
+    """Evaluate one hypothesis with both methods (see the module docstring)."""
+    rows, holds = _claim_rows(hypothesis, inputs, settings)
     with_draws = [r for r in rows if "_draws" in r]
-    if inputs.posterior is not None:
+    if inputs.posterior is not None and with_draws:
+        groups = _psense_groups(inputs.posterior)
         sens = _psense(inputs.posterior, groups, [r.pop("_draws") for r in with_draws],
                        settings)
         for r, (p, li, diag) in zip(with_draws, sens, strict=True):
             r.update(prior_sensitivity=p, likelihood_sensitivity=li, sensitivity_diagnosis=diag)
     table = pd.DataFrame(rows).reindex(columns=list(RESULT_COLUMNS))
-    joint = float(np.mean(np.all(np.vstack(signed) > 0, axis=0))) if signed and len(
-        signed
-    ) == len(rows) else math.nan
-    bayes_v = _method_verdict(table["bayes_verdict"].tolist())
-    if bayes_v != "not available" and joint >= settings.prob_threshold:
-        bayes_v = "supported"
-    gmm_v = _method_verdict(table["gmm_verdict"].tolist())
-    reasons: list[str] = []
-    for row in rows:
-        if row["agree"] is False:
-            reasons.extend(f"{row['claim']}: {r}" for r in _why(inputs, row))
-    text = _hypothesis_text(hypothesis, table, bayes_v, gmm_v, joint, settings, reasons)
-    return HypothesisResult(hypothesis, table, text, bayes_v, gmm_v, joint, tuple(reasons))
+    joint = float(np.mean(np.all(np.vstack(holds), axis=0))) if holds else math.nan
+    bayes_v = _method_verdict(table["bayes_verdict"].astype(str).tolist())
+    gmm_v = _method_verdict(table["gmm_verdict"].astype(str).tolist())
+    reasons = _reasons(inputs, rows)
+    power = _power(table) if inputs.truth else ""
+    text = _hypothesis_text(hypothesis, table, bayes_v, gmm_v, (joint, len(holds)), settings,
+                            power)
+    return HypothesisResult(hypothesis, table, text, bayes_v, gmm_v, joint, tuple(reasons),
+                            power)
 
 
-def _hypothesis_text(
-    h: Hypothesis,
-    table: pd.DataFrame,
-    bayes_v: str,
-    gmm_v: str,
-    joint: float,
-    settings: HypothesisSettings,
-    reasons: Sequence[str],
-) -> str:
+def _hypothesis_text(h: Hypothesis, table: pd.DataFrame, bayes_v: str, gmm_v: str,
+                     joint_k: tuple[float, int], settings: HypothesisSettings,
+                     power: str) -> str:
     n = len(table)
+    joint, k = joint_k
     lines = [f"{h.id}: {h.statement}"]
     if bayes_v == "not available":
-        lines.append("Bayesian: not available (no Bayesian fit in the run directory).")
+        lines.append("Bayesian: not available.")
     else:
         n_sup = int((table["bayes_verdict"] == "supported").sum())
-        lines.append(
-            f"Bayesian: {bayes_v}. The posterior probability that all {n} claims hold "
-            f"together is {joint:.3f}; {n_sup} of {n} claims individually reach "
-            f"P(direction) >= {settings.prob_threshold:g}."
-        )
+        n_ni = int((table["bayes_verdict"] == NOT_IDENTIFIED).sum())
+        ni = f"; {n_ni} not identified (the data add little to the prior)" if n_ni else ""
+        n_na = int(table["bayes_verdict"].astype(str).str.startswith("not available").sum())
+        na = f"; {n_na} not available" if n_na else ""
+        lines.append(f"Bayesian: {bayes_v}. {n_sup} of {n} claims supported{ni}{na}; the "
+                     f"posterior probability that all {k} evaluated claims hold together is "
+                     f"{joint:.3f}.")
     if gmm_v == "not available":
-        lines.append("GMM: not available (no GMM estimate for every claim).")
+        lines.append("GMM: not available (no GMM estimate for any claim).")
     else:
         n_sup = int((table["gmm_verdict"] == "supported").sum())
-        lines.append(
-            f"GMM: {gmm_v}. {n_sup} of {n} claims are significant in the stated direction "
-            f"at the one-sided {settings.alpha:g} level."
-        )
-    disagree = table[table["agree"] == False]  # noqa: E712  (agree holds True/False/None)
-    if len(disagree):
-        lines.append(
-            "The methods disagree on "
-            + "; ".join(
-                f"{r.claim} (Bayes: {r.bayes_verdict}, GMM: {r.gmm_verdict})"
-                for r in disagree.itertuples(index=False)
-            )
-            + ". Why:"
-        )
-        lines.extend(f"- {r}" for r in reasons)
-    elif bayes_v != "not available" and gmm_v != "not available":
-        lines.append("The two methods reach the same verdict on every claim.")
+        n_na = int(table["gmm_verdict"].astype(str).str.startswith("not available").sum())
+        na = f" ({n_na} not available)" if n_na else ""
+        lines.append(f"GMM: {gmm_v}. {n_sup} of {n} claims supported{na} at the one-sided "
+                     f"{settings.alpha:g} level (equivalence test for 'no effect' claims).")
+    agree = table["agree"]
+    n_yes, n_no = int((agree == True).sum()), int((agree == False).sum())  # noqa: E712
+    lines.append(f"The methods agree on {n_yes} claim(s), disagree on {n_no}; on the other "
+                 f"{n - n_yes - n_no} at least one method reached no decision.")
+    if power:
+        lines.append(power)
     return "\n".join(lines)
 
 

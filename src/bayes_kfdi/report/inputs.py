@@ -53,6 +53,7 @@ __all__ = [
     "GMM_DIR",
     "DATA_CHECK_FILE",
     "GMM_FAILURES_FILE",
+    "TRUTH_FILE",
 ]
 
 Component = Literal["level", "trend"]
@@ -62,6 +63,7 @@ POSTERIOR_FILE = "posterior.nc"
 GMM_DIR = "gmm"
 DATA_CHECK_FILE = "data_check.json"
 GMM_FAILURES_FILE = "gmm_failures.json"
+TRUTH_FILE = "truth.json"
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "parameter",
     "series",
@@ -139,6 +141,9 @@ class RunInputs:
     gmm_failures : Mapping[str, str]
         ``gmm_failures.json``: equation file name -> error message, for equations the
         GMM step could not estimate (empty when absent).
+    truth : Mapping or None
+        ``truth.json``: the true parameters when the data were simulated; None for real
+        data. Its presence makes the report say the data are simulated.
     """
 
     run_dir: Path
@@ -147,6 +152,7 @@ class RunInputs:
     gmm: tuple[GmmEquation, ...]
     data_check: Mapping[str, Any]
     gmm_failures: Mapping[str, str] = field(default_factory=dict)
+    truth: Mapping[str, Any] | None = None
 
     @property
     def has_bayes(self) -> bool:
@@ -252,7 +258,9 @@ def load_run(run_dir: str | Path) -> RunInputs:
             f"{GMM_DIR}/*.json; expected the outputs of `bayes-kfdi fit` and the GMM step; "
             "run them first"
         )
-    return check_inputs(RunInputs(run_dir, summary, posterior, gmm, data_check, failures))
+    truth_path = run_dir / TRUTH_FILE
+    truth = json.loads(truth_path.read_text(encoding="utf-8")) if truth_path.is_file() else None
+    return check_inputs(RunInputs(run_dir, summary, posterior, gmm, data_check, failures, truth))
 
 
 def check_inputs(inputs: RunInputs) -> RunInputs:

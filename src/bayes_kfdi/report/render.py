@@ -100,6 +100,21 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [dict(zip(frame.columns, row, strict=True)) for row in frame.itertuples(index=False)]
 
 
+def simulation_facts(inputs: RunInputs) -> dict[str, Any] | None:
+    """Return what the banner says when the data were simulated (a truth file exists)."""
+    t = inputs.truth
+    if not t:
+        return None
+    return {
+        "dgp": str(t.get("dgp", "")),
+        "seed": t.get("seed"),
+        "censored": t.get("censored"),
+        "feedback": t.get("feedback"),
+        "unit_value_scale": t.get("unit_value_scale"),
+        "data_file": inputs.data_check.get("data_file", ""),
+    }
+
+
 def report_context(
     inputs: RunInputs,
     hset: HypothesisSet,
@@ -131,7 +146,10 @@ def report_context(
                 "bayes_verdict": r.bayes_verdict,
                 "gmm_verdict": r.gmm_verdict,
                 "joint_probability": r.joint_probability,
-                "summary_lines": [ln for ln in text_lines[1:] if not ln.startswith("- ")],
+                "summary_lines": [ln for ln in text_lines[1:]
+                                  if not ln.startswith(("- ", "Power on this design"))],
+                "power": r.power,
+                "source": r.hypothesis.source,
                 "reasons": list(r.reasons),
                 "rows": _records(r.table),
                 "figure": key,
@@ -200,6 +218,7 @@ def report_context(
         "gmm_diag": _records(tables.gmm_diagnostics_table(inputs)),
         "gmm_failures": dict(inputs.gmm_failures),
         "data_check": dict(inputs.data_check),
+        "simulated": simulation_facts(inputs),
         "has_bayes": inputs.has_bayes,
         "has_gmm": bool(inputs.gmm),
     }
@@ -215,6 +234,7 @@ def render_report(
     title: str = DEFAULT_TITLE,
     sources: Sequence[Mapping[str, Any]] = (),
     paper_tables: Sequence[str] = (),
+    sweep: pd.DataFrame | None = None,
 ) -> RenderedReport:
     """Render ``report.html``, ``report.md`` and the figures of evaluated hypotheses.
 
@@ -232,6 +252,8 @@ def render_report(
         The run's files (``path``, ``bytes``, ``sha256``), listed in the appendix.
     paper_tables : sequence of str
         Relative links to the paper-layout tables (``paper/table2.html``, ...).
+    sweep : pandas.DataFrame, optional
+        The GMM instrument sweep (series, config, n_instruments, hansen_p, ar2_p, rho).
 
     Returns
     -------
@@ -242,6 +264,7 @@ def render_report(
     pngs = {k: _png(f) for k, f in figs.items()}
     context["sources"] = [dict(f) for f in sources]
     context["paper_tables"] = sorted(paper_tables)
+    context["sweep"] = _records(sweep) if sweep is not None and len(sweep) else []
     env = _env()
     html = env.get_template("report.html.j2").render(
         **context,

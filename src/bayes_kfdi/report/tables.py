@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from bayes_kfdi.constants import ESS_MIN, FDI_FLOOR, RHAT_MAX
-from bayes_kfdi.report.hypothesis import HypothesisResult, WageEffectSpec
+from bayes_kfdi.report.hypothesis import DECISIONS, HypothesisResult, WageEffectSpec
 from bayes_kfdi.report.inputs import (
     RunInputs,
     gmm_lookup,
@@ -47,6 +47,13 @@ FLOOR_TOL = 1e-6
 PARETO_K_BAD = 0.7
 
 
+def _agree_word(bayes: str, gmm: str) -> str:
+    """``yes``/``no`` only when both methods reached a decision; else ``no decision``."""
+    if bayes in DECISIONS and gmm in DECISIONS:
+        return "yes" if bayes == gmm else "no"
+    return "no decision"
+
+
 def overview_table(results: Sequence[HypothesisResult]) -> pd.DataFrame:
     """One row per hypothesis: verdict of each method and the joint posterior probability."""
     return pd.DataFrame(
@@ -57,7 +64,7 @@ def overview_table(results: Sequence[HypothesisResult]) -> pd.DataFrame:
                 "joint_probability": r.joint_probability,
                 "bayes_verdict": r.bayes_verdict,
                 "gmm_verdict": r.gmm_verdict,
-                "agree": r.bayes_verdict == r.gmm_verdict,
+                "agree": _agree_word(r.bayes_verdict, r.gmm_verdict),
             }
             for r in results
         ]
