@@ -199,18 +199,29 @@ def test_each_gmm_equation_is_fitted_once(tmp_path: Path, monkeypatch,
 
     _stub_bayes(monkeypatch, fixture_outputs)
     fits: list[str] = []
-    real_fit = SystemGMM.fit
+    sweep_fits: list[str] = []
+    real_fit, real_sweep = SystemGMM.fit, pipeline.instrument_sweep
+    in_sweep = [False]
 
     def counted(self):
-        fits.append("fit")
+        (sweep_fits if in_sweep[0] else fits).append("fit")
         return real_fit(self)
 
+    def sweep(*args, **kwargs):  # the instrument sweep refits with other instrument sets
+        in_sweep[0] = True
+        try:
+            return real_sweep(*args, **kwargs)
+        finally:
+            in_sweep[0] = False
+
     monkeypatch.setattr(SystemGMM, "fit", counted)
+    monkeypatch.setattr(pipeline, "instrument_sweep", sweep)
     equations = pipeline.load_equations()[:2]
     monkeypatch.setattr(pipeline, "load_equations", lambda: equations)
     out = tmp_path / "rep"
     reproduce(DATA, out, quick=True, spec=SPEC, seed=3)
     assert len(fits) == 2
+    assert len(sweep_fits) > 0  # the sweep runs, on its own instrument sets
     assert sorted(p.name for p in (out / "run" / "gmm").glob("*.json")) == sorted(
         f"{e.series}.json" if e.variant == "baseline" else f"{e.series}.{e.variant}.json"
         for e in equations
