@@ -41,13 +41,6 @@ WITHIN_RHO_ATOL = 0.08
 WITHIN_BETA_ATOL = 0.08
 
 TERMS = ("gdp", "gdppc", "wage", "rd", "edu", "exports", "exunit", "imports", "imunit")
-#: The shipped CSV still holds the panel of the previous simulator (near-constant
-#: electronics unit values, trade twice as volatile as real trade); the byte-for-byte
-#: comparisons come back once korea_semisynthetic.csv is regenerated.
-SHIPPED_PANEL_STALE = pytest.mark.skip(
-    reason="shipped korea_semisynthetic.csv predates the HS85/AGTPA-calibrated simulator; "
-    "re-enable after regenerating it with data/build/build_semisynthetic.py"
-)
 #: Band for the median absolute yearly change of electronics log unit values.
 UNIT_VALUE_YOY_RANGE = (0.2, 0.5)
 
@@ -62,7 +55,6 @@ def korea_latent():
     return simulate_korea(floor=False)
 
 
-@SHIPPED_PANEL_STALE
 def test_shipped_panel_regenerates_bit_identically(tmp_path, korea):
     csv, truth = write_simulated(korea, tmp_path / "korea_semisynthetic.csv")
     shipped = data_dir() / "korea_semisynthetic.csv"
@@ -423,7 +415,6 @@ def test_cli_simulate_and_describe(tmp_path, korea):
     assert truth["seed"] == 7 and truth["censored"] is False
 
 
-@SHIPPED_PANEL_STALE
 def test_cli_simulate_reproduces_shipped_panel(tmp_path):
     from typer.testing import CliRunner
 
