@@ -177,6 +177,13 @@ def wage_effect_plot(table: pd.DataFrame, *, title: str) -> Figure:
             ax.errorbar(x[ok], eff[ok], yerr=[eff[ok] - lo[ok], hi[ok] - eff[ok]], fmt="none",
                         ecolor="black", capsize=3)
     ax.axhline(0, color="black", lw=0.8)
+    finite = table[["effect_pct"]].to_numpy(dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if finite.size:
+        # the axis follows the point estimates; an interval that runs beyond is cut
+        # (the table gives its ends)
+        span = max(float(np.abs(finite).max()) * 1.5, 20.0)
+        ax.set_ylim(-span, span)
     ax.set_xticks([0, 1], ["start of period", "end of period"])
     ax.set_ylabel("change in FDI (%)")
     ax.set_title(title)

@@ -177,7 +177,8 @@ def report_context(
     wage_rows, wage_notes = [], []
     if hset.wage_effect is not None:
         w = hset.wage_effect
-        wt, wage_notes = tables.wage_effect_table(inputs, w, st.ci_prob)
+        wt, wage_notes = tables.wage_effect_table(inputs, w, st.ci_prob,
+                                                      st.not_identified_sd_ratio)
         wage_rows = _records(wt)
         figs["wage_effect"] = figures.wage_effect_plot(
             wt, title=f"{w.sd_multiple:g}-sd rise in {w.term}: {w.series}"

@@ -267,7 +267,7 @@ def _pct(x: np.ndarray | float) -> np.ndarray | float:
 
 
 def wage_effect_table(
-    inputs: RunInputs, spec: WageEffectSpec, ci_prob: float
+    inputs: RunInputs, spec: WageEffectSpec, ci_prob: float, not_identified_ratio: float = 0.5
 ) -> tuple[pd.DataFrame, list[str]]:
     """Compare the paper's wage effect: percent change in FDI after a k-sd rise.
 
@@ -298,6 +298,26 @@ def wage_effect_table(
         )
         return pd.DataFrame(rows, columns=cols), notes
     k = spec.sd_multiple * float(sd)
+    paper_sd = f"; the paper's Table 4 sd is {spec.paper_sd:.3f}" if spec.paper_sd else ""
+    notes.append(
+        f"a {spec.sd_multiple:g}-sd rise uses the sd of {spec.term} for {spec.series} in these "
+        f"data ({float(sd):.3f}){paper_sd}. Effects are on latent FDI, "
+        "100 x (exp(k x sd x slope) - 1)."
+    )
+    if inputs.truth:
+        notes.append("the data are simulated: their slopes were rescaled so that one sd of "
+                     "each simulated column has the paper's effect per Table 4 sd.")
+    s_ = inputs.summary
+    if s_ is not None and "prior_sd" in s_.columns:
+        hit = s_[(s_["parameter"] == "beta") & (s_["series"] == spec.series)
+                 & (s_["term"] == spec.term)]
+        if len(hit) == 1 and float(hit["sd"].iloc[0]) > not_identified_ratio * float(
+                hit["prior_sd"].iloc[0]):
+            notes.append(
+                f"the Bayesian {spec.term} slope for {spec.series} is not identified "
+                f"(posterior sd {float(hit['sd'].iloc[0]) / float(hit['prior_sd'].iloc[0]):.2f}"
+                " of its prior sd): its interval reflects the prior, not the data."
+            )
     lo_q, hi_q = 0.5 - ci_prob / 2, 0.5 + ci_prob / 2
     if inputs.posterior is not None:
         path = slope_path(inputs.posterior, spec.series, spec.term)
