@@ -409,21 +409,7 @@ def simulate_korea(
       moments and observation counts; electronics unit values to HS85; targets and
       achieved statistics in ``truth["trade_calibration"]``).
     """
-    if unit_value_scale not in UNIT_VALUE_SCALES:
-        raise SpecificationError(
-            f"unit_value_scale={unit_value_scale!r}; expected one of {UNIT_VALUE_SCALES}."
-        )
-    if not math.isfinite(feedback):
-        raise SpecificationError(f"feedback={feedback}; expected a finite number (0 = off).")
-    if unit_value_scale == "paper":
-        warnings.warn(
-            NearConstantCovariateWarning(
-                "unit_value_scale='paper' copies Table 4's electronics EXUNIT/IMUNIT (sd 0.0086 "
-                "and 0.046 around 1.1): they barely vary within hosts, so their slopes are "
-                "nearly unlearnable. Use the default 'hs85' for log US$/kg unit values."
-            ),
-            stacklevel=2,
-        )
+    _check_korea_options(unit_value_scale, feedback)
     rng = np.random.default_rng(seed)
     countries, years, host_obs, host_full, dist = _host_inputs()
     targets = _table4_targets()
@@ -437,6 +423,60 @@ def simulate_korea(
         unit_value_scale=unit_value_scale,
     )
     sl = _slopes(targets, host_obs, trade_obs)
+    slope, roots = _slope_paths(sl, years, feedback)
+    a_c = rng.standard_normal(len(countries))
+    x0 = {s: {**host_full, **trade_full[SECTOR_OF_SERIES[s]]} for s in PAPER_SERIES}
+    par = {
+        s: _series(s, rng, a_c, years, x0[s], slope[s], targets.loc[(OUTCOME, s)])
+        for s in PAPER_SERIES
+    }
+    trade_out = trade_obs
+    if feedback != 0.0:
+        fdi_mean = {s: float(targets.loc[(OUTCOME, s), "mean"]) for s in SECTORS}
+        trade_fb = _feedback_paths(par, slope, host_full, trade_full, feedback, fdi_mean)
+        trade_out = {
+            sec: {k: np.where(np.isnan(trade_obs[sec][k]), np.nan, v) for k, v in d.items()}
+            for sec, d in trade_fb.items()
+        }
+    frame = _korea_frame(par, countries, years, host_obs, trade_out, floor)
+    truth = _korea_truth(
+        seed,
+        floor,
+        unit_value_scale,
+        (feedback, roots),
+        countries,
+        a_c,
+        par,
+        sl,
+        targets,
+        trade_report,
+    )
+    return SimulatedPanel(frame=frame, truth=truth)
+
+
+def _check_korea_options(unit_value_scale: str, feedback: float) -> None:
+    """Refuse unknown unit-value scales and non-finite feedback; warn on the paper's scale."""
+    if unit_value_scale not in UNIT_VALUE_SCALES:
+        raise SpecificationError(
+            f"unit_value_scale={unit_value_scale!r}; expected one of {UNIT_VALUE_SCALES}."
+        )
+    if not math.isfinite(feedback):
+        raise SpecificationError(f"feedback={feedback}; expected a finite number (0 = off).")
+    if unit_value_scale == "paper":
+        warnings.warn(
+            NearConstantCovariateWarning(
+                "unit_value_scale='paper' copies Table 4's electronics EXUNIT/IMUNIT (sd 0.0086 "
+                "and 0.046 around 1.1): they barely vary within hosts, so their slopes are "
+                "nearly unlearnable. Use the default 'hs85' for log US$/kg unit values."
+            ),
+            stacklevel=3,
+        )
+
+
+def _slope_paths(
+    sl: dict, years: np.ndarray, feedback: float
+) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, float]]:
+    """Yearly slopes of every series and each sector's FDI-trade root; refuse explosive roots."""
     slope = {
         s: {
             k: sl["beta_sim"][s][k] + sl["beta_trend_sim"][s].get(k, 0.0) * (years - REFERENCE_YEAR)
@@ -454,20 +494,18 @@ def simulate_korea(
             f"(beta_exports + beta_imports) = {roots}; choose a feedback that keeps every root "
             f"within {MAX_FEEDBACK_ROOT}."
         )
-    a_c = rng.standard_normal(len(countries))
-    x0 = {s: {**host_full, **trade_full[SECTOR_OF_SERIES[s]]} for s in PAPER_SERIES}
-    par = {
-        s: _series(s, rng, a_c, years, x0[s], slope[s], targets.loc[(OUTCOME, s)])
-        for s in PAPER_SERIES
-    }
-    trade_out = trade_obs
-    if feedback != 0.0:
-        fdi_mean = {s: float(targets.loc[(OUTCOME, s), "mean"]) for s in SECTORS}
-        trade_fb = _feedback_paths(par, slope, host_full, trade_full, feedback, fdi_mean)
-        trade_out = {
-            sec: {k: np.where(np.isnan(trade_obs[sec][k]), np.nan, v) for k, v in d.items()}
-            for sec, d in trade_fb.items()
-        }
+    return slope, roots
+
+
+def _korea_frame(
+    par: dict[str, dict[str, Any]],
+    countries: list[str],
+    years: np.ndarray,
+    host_obs: dict[str, np.ndarray],
+    trade_out: dict[str, dict[str, np.ndarray]],
+    floor: bool,
+) -> pd.DataFrame:
+    """Canonical long frame of :func:`simulate_korea`, observed covariates masked."""
     frames = []
     for s in PAPER_SERIES:
         latent = par[s]["latent"]
@@ -481,20 +519,7 @@ def simulate_korea(
         cols |= {k: trade_out[SECTOR_OF_SERIES[s]][k].ravel() for k in TRADE_COVARIATES}
         cols["fdi_latent"] = latent.ravel()
         frames.append(pd.DataFrame(cols))
-    frame = pd.concat(frames, ignore_index=True)[list(_COLUMNS)]
-    truth = _korea_truth(
-        seed,
-        floor,
-        unit_value_scale,
-        (feedback, roots),
-        countries,
-        a_c,
-        par,
-        sl,
-        targets,
-        trade_report,
-    )
-    return SimulatedPanel(frame=frame, truth=truth)
+    return pd.concat(frames, ignore_index=True)[list(_COLUMNS)]
 
 
 def _korea_truth(

@@ -183,22 +183,66 @@ def simulate_dynamic_panel(
     - with censoring, any linear estimator on the censored fdi attenuates rho and beta.
     """
     rng = np.random.default_rng(seed)
+    _check_shares(censor_share, missing_share, missing)
+    series = [f"s{i + 1}" for i in range(n_series)]
+    countries = [f"C{i + 1:02d}" for i in range(n_countries)]
+    years = np.arange(first_year, first_year + n_years)
+    ref_year = int(years[len(years) // 2])
+    beta_s, rho_s = _series_parameters(series, beta, rho)
+    terms = list(next(iter(beta_s.values())).keys())
+    trend = dict(trend or {})
+    a_c = rng.standard_normal(n_countries)
+    x_full = _draw_covariates(rng, terms, a_c, n_years)
+    latent_all, alpha_out = {}, {}
+    for s in series:
+        d = rng.standard_normal(n_countries)
+        alpha = alpha_sd * (math.sqrt(country_share) * a_c + math.sqrt(1 - country_share) * d)
+        slope = {k: beta_s[s][k] + trend.get(k, 0.0) * (years - ref_year) for k in terms}
+        xb = sum(slope[k][None, :] * x_full[k] for k in terms)
+        latent_all[s] = _stationary_recursion(rng, alpha, rho_s[s], xb, sigma)
+        alpha_out[s] = dict(zip(countries, alpha.tolist(), strict=True))
+    pooled = np.concatenate([v.ravel() for v in latent_all.values()])
+    floor_value = float(np.quantile(pooled, censor_share)) if censor_share > 0 else None
+    frame = _panel_frame(latent_all, x_full, countries, years, floor_value)
+    if missing_share > 0:
+        _mask_covariates(rng, frame, terms, missing_share, missing)
+    truth = _dynamic_truth(
+        seed=seed,
+        floor_value=floor_value,
+        ref_year=ref_year,
+        rho_s=rho_s,
+        beta_s=beta_s,
+        trend=trend,
+        sigma=sigma,
+        alpha={"sd": alpha_sd, "country_share": country_share, "a_c": a_c, "by": alpha_out},
+        countries=countries,
+        notes=f"missing_share={missing_share} ({missing}) on every covariate; "
+        f"censor_share={censor_share}.",
+    )
+    return SimulatedPanel(frame=frame, truth=truth)
+
+
+def _check_shares(censor_share: float, missing_share: float, missing: str) -> None:
+    """Refuse shares outside [0, 1) and unknown missingness mechanisms."""
     if not 0.0 <= censor_share < 1.0 or not 0.0 <= missing_share < 1.0:
         raise SpecificationError(
             f"censor_share={censor_share}, missing_share={missing_share}; both must be in [0, 1)."
         )
     if missing not in ("mcar", "mar"):
         raise SpecificationError(f"missing={missing!r}; expected 'mcar' or 'mar'.")
-    series = [f"s{i + 1}" for i in range(n_series)]
-    countries = [f"C{i + 1:02d}" for i in range(n_countries)]
-    years = np.arange(first_year, first_year + n_years)
-    ref_year = int(years[len(years) // 2])
+
+
+def _series_parameters(
+    series: list[str],
+    beta: Mapping[str, float] | Mapping[str, Mapping[str, float]] | None,
+    rho: float | Mapping[str, float],
+) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Per-series slopes and autoregressive coefficients; refuse |rho| >= 1."""
     beta = {"gdp": 1.0, "wage": -0.5, "exports": 0.3} if beta is None else beta
     if all(isinstance(v, Mapping) for v in beta.values()) and beta:
         beta_s = {s: dict(beta[s]) for s in series}  # type: ignore[index]
     else:
         beta_s = {s: {k: float(v) for k, v in beta.items()} for s in series}  # type: ignore[arg-type]
-    terms = list(next(iter(beta_s.values())).keys())
     rho_s = (
         {s: float(rho[s]) for s in series}
         if isinstance(rho, Mapping)
@@ -206,8 +250,14 @@ def simulate_dynamic_panel(
     )
     if any(abs(r) >= 1 for r in rho_s.values()):
         raise SpecificationError(f"rho={rho_s}; every |rho| must be < 1 for the stationary start.")
-    trend = dict(trend or {})
-    a_c = rng.standard_normal(n_countries)
+    return beta_s, rho_s
+
+
+def _draw_covariates(
+    rng: np.random.Generator, terms: list[str], a_c: np.ndarray, n_years: int
+) -> dict[str, np.ndarray]:
+    """Country-by-year covariates: a part correlated with a_c plus a within-country AR(1)."""
+    n_countries = len(a_c)
     x_full: dict[str, np.ndarray] = {}
     for k in terms:
         b = 0.5 * a_c + math.sqrt(0.75) * rng.standard_normal(n_countries)
@@ -217,52 +267,85 @@ def simulate_dynamic_panel(
         for t in range(1, n_years):
             w[:, t] = 0.5 * w[:, t - 1] + math.sqrt(0.75) * innov[:, t]
         x_full[k] = 0.7 * b[:, None] + 0.7 * w
-    frames, alpha_out = [], {}
-    latent_all = {}
-    for s in series:
-        r = rho_s[s]
-        d = rng.standard_normal(n_countries)
-        alpha = alpha_sd * (math.sqrt(country_share) * a_c + math.sqrt(1 - country_share) * d)
-        slope = {k: beta_s[s][k] + trend.get(k, 0.0) * (years - ref_year) for k in terms}
-        xb = sum(slope[k][None, :] * x_full[k] for k in terms)
-        e0 = rng.standard_normal(n_countries)
-        eps = sigma * rng.standard_normal((n_countries, n_years))
-        y = np.empty((n_countries, n_years))
-        y[:, 0] = (alpha + xb[:, 0]) / (1 - r) + sigma / math.sqrt(1 - r * r) * e0
-        for t in range(1, n_years):
-            y[:, t] = alpha + r * y[:, t - 1] + xb[:, t] + eps[:, t]
-        latent_all[s] = y
-        alpha_out[s] = dict(zip(countries, alpha.tolist(), strict=True))
-    pooled = np.concatenate([v.ravel() for v in latent_all.values()])
-    floor_value = float(np.quantile(pooled, censor_share)) if censor_share > 0 else None
-    for s in series:
-        y = latent_all[s]
+    return x_full
+
+
+def _stationary_recursion(
+    rng: np.random.Generator, alpha: np.ndarray, r: float, xb: np.ndarray, sigma: float
+) -> np.ndarray:
+    """Latent outcome of one series, started from the stationary distribution given alpha."""
+    n_countries, n_years = xb.shape
+    e0 = rng.standard_normal(n_countries)
+    eps = sigma * rng.standard_normal((n_countries, n_years))
+    y = np.empty((n_countries, n_years))
+    y[:, 0] = (alpha + xb[:, 0]) / (1 - r) + sigma / math.sqrt(1 - r * r) * e0
+    for t in range(1, n_years):
+        y[:, t] = alpha + r * y[:, t - 1] + xb[:, t] + eps[:, t]
+    return y
+
+
+def _panel_frame(
+    latent_all: dict[str, np.ndarray],
+    x_full: dict[str, np.ndarray],
+    countries: list[str],
+    years: np.ndarray,
+    floor_value: float | None,
+) -> pd.DataFrame:
+    """Long frame of every series, ``fdi`` censored at ``floor_value`` when given."""
+    frames = []
+    for s, y in latent_all.items():
         fdi = np.maximum(y, floor_value) if floor_value is not None else y
         cols: dict[str, Any] = {
             SERIES: s,
-            COUNTRY: np.repeat(countries, n_years),
-            YEAR: np.tile(years, n_countries),
+            COUNTRY: np.repeat(countries, len(years)),
+            YEAR: np.tile(years, len(countries)),
             OUTCOME: fdi.ravel(),
         }
-        for k in terms:
-            cols[k] = x_full[k].ravel().copy()
+        for k, x in x_full.items():
+            cols[k] = x.ravel().copy()
         cols["fdi_latent"] = y.ravel()
         frames.append(pd.DataFrame(cols))
-    frame = pd.concat(frames, ignore_index=True)
-    if missing_share > 0:
-        n = len(frame)
-        for k in terms:
-            if missing == "mcar":
-                drop = rng.random(n) < missing_share
-            else:
-                prev = frame.groupby([SERIES, COUNTRY])[OUTCOME].shift(1).to_numpy()
-                z = (prev - np.nanmean(prev)) / np.nanstd(prev)
-                z = np.nan_to_num(z, nan=0.0)
-                logit0 = math.log(missing_share / (1 - missing_share))
-                p = 1 / (1 + np.exp(-(logit0 + 1.0 * z)))
-                drop = rng.random(n) < p
-            frame.loc[drop, k] = np.nan
-    truth = {
+    return pd.concat(frames, ignore_index=True)
+
+
+def _mask_covariates(
+    rng: np.random.Generator,
+    frame: pd.DataFrame,
+    terms: list[str],
+    missing_share: float,
+    missing: str,
+) -> None:
+    """Set covariate cells missing in place, completely at random or driven by y_{t-1}."""
+    n = len(frame)
+    for k in terms:
+        if missing == "mcar":
+            drop = rng.random(n) < missing_share
+        else:
+            prev = frame.groupby([SERIES, COUNTRY])[OUTCOME].shift(1).to_numpy()
+            z = (prev - np.nanmean(prev)) / np.nanstd(prev)
+            z = np.nan_to_num(z, nan=0.0)
+            logit0 = math.log(missing_share / (1 - missing_share))
+            p = 1 / (1 + np.exp(-(logit0 + 1.0 * z)))
+            drop = rng.random(n) < p
+        frame.loc[drop, k] = np.nan
+
+
+def _dynamic_truth(
+    *,
+    seed: int,
+    floor_value: float | None,
+    ref_year: int,
+    rho_s: dict[str, float],
+    beta_s: dict[str, dict[str, float]],
+    trend: dict[str, float],
+    sigma: float,
+    alpha: dict[str, Any],
+    countries: list[str],
+    notes: str,
+) -> dict[str, Any]:
+    """Every parameter of :func:`simulate_dynamic_panel`, JSON-serialisable."""
+    terms = list(next(iter(beta_s.values())).keys())
+    return {
         "dgp": "dynamic_panel",
         "seed": int(seed),
         "censored": floor_value is not None,
@@ -270,23 +353,21 @@ def simulate_dynamic_panel(
         "reference_year": ref_year,
         "rho": rho_s,
         "beta": beta_s,
-        "beta_trend": {s: {k: float(trend.get(k, 0.0)) for k in terms} for s in series},
-        "sigma": dict.fromkeys(series, float(sigma)),
+        "beta_trend": {s: {k: float(trend.get(k, 0.0)) for k in terms} for s in beta_s},
+        "sigma": dict.fromkeys(beta_s, float(sigma)),
         "alpha": {
-            "sd": alpha_sd,
-            "country_share": country_share,
-            "country": dict(zip(countries, a_c.tolist(), strict=True)),
-            "alpha": alpha_out,
+            "sd": alpha["sd"],
+            "country_share": alpha["country_share"],
+            "country": dict(zip(countries, alpha["a_c"].tolist(), strict=True)),
+            "alpha": alpha["by"],
         },
         "notes": [
-            f"missing_share={missing_share} ({missing}) on every covariate; "
-            f"censor_share={censor_share}.",
+            notes,
             "Covariates are correlated with the unit effect (corr(b_c, a_c) = 0.5).",
             "Initial condition drawn from the stationary distribution given alpha.",
         ],
         "paper_conflicts": {},
     }
-    return SimulatedPanel(frame=frame, truth=truth)
 
 
 def simulate_ar1_panel(n: int, t: int, *, seed: int, burn: int = 50) -> pd.DataFrame:
