@@ -4,7 +4,7 @@ Layout written to ``OUT``::
 
     report.html  report.md  figures/forest.png  figures/contrasts.png
     run/summary.csv  run/posterior.nc  run/ppc.csv  run/diagnostics.json   (pooled fit)
-    run/selection.csv  run/slopes.csv  run/contrasts.csv  run/h1.csv
+    run/selection.csv  run/filters.csv  run/slopes.csv  run/contrasts.csv  run/h1.csv
     run/loo_pooled_vs_separate.csv  run/separate_diagnostics.json
     run/gmm/<source>.json  run/gmm/coefficients.csv  run/gmm/skipped.json
     run/manifest.json  run/report_context.json
@@ -26,14 +26,19 @@ from bayes_kfdi.jobs.common import check_data, check_new_output, check_seed
 from bayes_kfdi.jobs.fitdir import write_fit_files
 from bayes_kfdi.jobs.report import write_rendered
 from bayes_kfdi.multisource.analysis import gmm_table
-from bayes_kfdi.multisource.panel import select_panel
-from bayes_kfdi.multisource.pipeline import QUICK_SAMPLER, MultiSourceResult, run_multisource
+from bayes_kfdi.multisource.pipeline import (
+    QUICK_SAMPLER,
+    MultiSourceResult,
+    run_multisource,
+    select,
+)
 from bayes_kfdi.multisource.spec import (
     MultiSourceSpec,
     is_multisource_spec,
     load_multisource_spec,
 )
 from bayes_kfdi.report.multisource import render_multisource
+from bayes_kfdi.resources import resolve_data
 
 __all__ = ["multisource_spec", "reproduce_multisource", "write_run"]
 
@@ -57,6 +62,7 @@ def write_run(res: MultiSourceResult, run_dir: str | Path, manifest: dict[str, A
     """Write the tidy tables, GMM JSON and manifest into ``run_dir``."""
     run = Path(run_dir)
     writer.write_csv(run / "selection.csv", res.selection.table(), float_format=FLOAT_FORMAT)
+    writer.write_csv(run / "filters.csv", res.selection.filter_table())
     writer.write_csv(run / "slopes.csv", res.slopes, float_format=FLOAT_FORMAT)
     writer.write_csv(run / "contrasts.csv", res.contrasts, float_format=FLOAT_FORMAT)
     writer.write_csv(run / "h1.csv", res.h1, float_format=FLOAT_FORMAT)
@@ -70,16 +76,19 @@ def write_run(res: MultiSourceResult, run_dir: str | Path, manifest: dict[str, A
             writer.write_json(run / "gmm" / f"{s}.json", r, sort_keys=True)
         writer.write_json(run / "gmm" / "skipped.json", res.gmm.skipped, sort_keys=True)
         writer.write_csv(run / "gmm" / "coefficients.csv",
-                         gmm_table(res.gmm, res.pooled.summary["term"].unique()),
+                         gmm_table(res.gmm, res.pooled.posterior_summary["term"].unique()),
                          float_format=FLOAT_FORMAT)
     writer.write_json(run / "manifest.json",
-                      {**manifest, "dropped_sources": res.selection.dropped_sources},
+                      {**manifest, "dropped_sources": res.selection.dropped_sources,
+                       "sources": list(res.selection.sources),
+                       "hosts": list(res.selection.hosts),
+                       "excluded_conduits": list(res.selection.excluded_conduits)},
                       sort_keys=True)
     return run
 
 
 def reproduce_multisource(
-    data: str | Path,
+    data: str | Path | None,
     out: str | Path,
     spec: str | Path,
     *,
@@ -90,13 +99,17 @@ def reproduce_multisource(
 ) -> Path:
     """Run the multi-source job and publish ``out`` (report.html, report.md, run/).
 
+    ``data`` None reads the spec's ``[multisource] data`` (default the shipped
+    bilateral panel ``ofdi_bilateral``).
+
     Raises
     ------
     OutputExistsError, DataError, SpecificationError
         Before any fitting, when an input is invalid.
     """
     t_start = time.perf_counter()
-    data_p, out_p, spec_p = Path(data), Path(out), Path(spec)
+    out_p, spec_p = Path(out), Path(spec)
+    data_p = Path(data) if data is not None else resolve_data(load_multisource_spec(spec_p).data)
     console = console or Console(stderr=True)
     check_new_output(out_p, overwrite, [("data file", data_p), ("spec", spec_p)])
     check_data(data_p)
@@ -109,7 +122,7 @@ def reproduce_multisource(
         sampler = dataclasses.replace(sampler, seed=seed)
     mspec = dataclasses.replace(mspec, model=dataclasses.replace(mspec.model, sampler=sampler))
     panel = read_panel(data_p)
-    select_panel(panel.frame, mspec.selection)  # fail before sampling
+    select(panel.frame, mspec)  # fail before sampling
     sha = hashlib.sha256(data_p.read_bytes()).hexdigest()
     console.print(f"[bold]multi-source job[/bold]: {data_p.name}, spec {spec_p.name}"
                   + (" (quick)" if quick else ""))
@@ -118,6 +131,9 @@ def reproduce_multisource(
     manifest: dict[str, Any] = {
         "package_version": __version__, "data": str(data_p), "data_sha256": sha,
         "spec": str(spec_p), "reference": mspec.selection.reference, "quick": quick,
+        "include_conduits": mspec.selection.include_conduits,
+        "missing_trade": mspec.selection.missing_trade,
+        "likelihood": mspec.model.likelihood, "terms": list(mspec.model.terms or ()),
         "seed": sampler.seed,
         "sampler": dataclasses.asdict(sampler), "seconds": {**res.seconds, "total": total},
     }

@@ -99,29 +99,52 @@ def contrasts(idata: xr.DataTree, reference: str, *, prob: float = CI_PROB) -> p
     return pd.DataFrame(rows)
 
 
+def _h1_draws(beta: xr.DataArray, source: object) -> tuple[np.ndarray, np.ndarray]:
+    """Draws of the GDP slope and the GDP-per-head slope at fixed GDP for one source.
+
+    With ``pop`` and ``gdppc`` as terms, ``b_pop * pop + b_pc * gdppc`` equals
+    ``b_pop * gdp + (b_pc - b_pop) * gdppc`` (``gdp = pop + gdppc`` in logs), so the
+    paper's GDP slope is ``b_pop`` and its GDP-per-head slope ``b_pc - b_pop``.
+    """
+    b = beta.sel(series=source)
+    terms = [str(t) for t in beta["term"].values]
+    if "gdp" in terms:
+        return b.sel(term="gdp").values, b.sel(term="gdppc").values
+    pop = b.sel(term="pop").values
+    return pop, b.sel(term="gdppc").values - pop
+
+
 def h1_table(idata: xr.DataTree) -> pd.DataFrame:
-    """Korea's H1 as source-level posterior probabilities.
+    """Return the paper's H1 (and with imports H3's trade part) as probabilities.
+
+    H1 is stated on GDP and GDP per head; under the population parameterisation the
+    slopes are mapped back draw by draw (:func:`_h1_draws`).
 
     Returns
     -------
     pandas.DataFrame
         ``source, p_gdp_positive, p_gdppc_negative, p_h1`` where ``p_h1`` is the joint
-        posterior probability that both hold (computed draw by draw, not a product).
+        posterior probability that both hold (computed draw by draw, not a product);
+        with an ``imports`` term also ``p_imports_positive`` (technology sourcing
+        through imports from the host).
     """
     beta = _draws(idata, "beta")
     terms = [str(t) for t in beta["term"].values]
-    absent = [t for t in H1_TERMS if t not in terms]
-    if absent:
+    if "gdppc" not in terms or not ({"gdp", "pop"} & set(terms)):
         raise SpecificationError(
-            f"H1 needs the slopes of {list(H1_TERMS)} but the fit has no {absent} "
-            f"(terms: {terms}); add them to model.terms"
+            f"H1 needs the slopes of gdppc and of gdp or pop but the fit has terms {terms}; "
+            "add them to model.terms"
         )
     rows = []
     for s in beta["series"].values:
-        g = beta.sel(series=s, term="gdp").values > 0
-        pc = beta.sel(series=s, term="gdppc").values < 0
-        rows.append({"source": str(s), "p_gdp_positive": float(g.mean()),
-                     "p_gdppc_negative": float(pc.mean()), "p_h1": float((g & pc).mean())})
+        gdp, pc = _h1_draws(beta, s)
+        g, p = gdp > 0, pc < 0
+        row = {"source": str(s), "p_gdp_positive": float(g.mean()),
+               "p_gdppc_negative": float(p.mean()), "p_h1": float((g & p).mean())}
+        if "imports" in terms:
+            row["p_imports_positive"] = float(
+                (beta.sel(series=s, term="imports").values > 0).mean())
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -30,6 +30,7 @@ from bayes_kfdi.multisource.panel import Selection, select_panel
 from bayes_kfdi.multisource.spec import MultiSourceSpec
 
 __all__ = [
+    "select",
     "MultiSourceResult",
     "SeparateFit",
     "QUICK_SAMPLER",
@@ -80,6 +81,11 @@ class MultiSourceResult:
     seconds: dict[str, float]
 
 
+def select(frame: pd.DataFrame, mspec: MultiSourceSpec) -> Selection:
+    """Return the spec's panel selection, with the model's terms (gravity and trade filters)."""
+    return select_panel(frame, mspec.selection, terms=tuple(mspec.model.terms or ()))
+
+
 def model_data(mspec: MultiSourceSpec, frame: pd.DataFrame) -> ModelData:
     """Model arrays of the selected panel, with the spec's covariate-history choice."""
     md = prepare_data(mspec.model, frame)
@@ -97,7 +103,7 @@ def fit_input(frame: pd.DataFrame, mspec: MultiSourceSpec) -> tuple[Selection, M
     -------
     (Selection, ModelData)
     """
-    sel = select_panel(frame, mspec.selection)
+    sel = select(frame, mspec)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return sel, model_data(mspec, sel.frame)
@@ -136,7 +142,7 @@ def run_multisource(
     MultiSourceResult
     """
     secs: dict[str, float] = {}
-    sel = select_panel(frame, mspec.selection)
+    sel = select(frame, mspec)
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bayes_kfdi.bayes.spec import HierarchicalSpec, spec_from_dict
-from bayes_kfdi.multisource.panel import SelectionConfig
+from bayes_kfdi.multisource.panel import MISSING_TRADE, SelectionConfig
 from bayes_kfdi.validation import (
     check_choice,
     check_keys,
@@ -23,7 +23,10 @@ from bayes_kfdi.validation import (
     spec_error,
 )
 
-__all__ = ["MultiSourceSpec", "DEFAULT_GMM_COMMAND", "is_multisource_spec", "load_multisource_spec"]
+__all__ = [
+    "MultiSourceSpec", "DEFAULT_DATA", "DEFAULT_GMM_COMMAND", "is_multisource_spec",
+    "load_multisource_spec",
+]
 
 SECTION = "multisource"
 #: Per-source baseline: lagged outcome GMM-style (collapsed lags 2-4, Roodman 2009's
@@ -32,10 +35,12 @@ DEFAULT_GMM_COMMAND = (
     "xtabond2 fdi L.fdi gdp gdppc, gmm(L.fdi, lag(2 4) collapse) iv(gdp gdppc) "
     "twostep robust"
 )
+#: The shipped panel a multi-source job reads when no data file is given.
+DEFAULT_DATA = "ofdi_bilateral"
 _KEYS = {
     "sources", "reference", "first_year", "last_year", "min_sources_per_host",
     "min_rows_per_source", "min_years_per_source", "max_hosts", "compare_per_source", "gmm_command",
-    "covariate_history",
+    "covariate_history", "include_conduits", "missing_trade", "data",
 }
 _INT_KEYS = ("first_year", "last_year", "min_sources_per_host", "min_rows_per_source",
              "min_years_per_source", "max_hosts")
@@ -63,6 +68,8 @@ class MultiSourceSpec:
         unit-level Mundlak terms are dropped
         (:func:`bayes_kfdi.multisource.model.host_level_history`); "unit": keep them as
         in the single-source model.
+    data : str
+        Shipped data set (stem) or path read when the job is given no data file.
     """
 
     model: HierarchicalSpec
@@ -70,8 +77,10 @@ class MultiSourceSpec:
     compare_per_source: bool = True
     gmm_command: str | None = DEFAULT_GMM_COMMAND
     covariate_history: str = "host_effect"
+    data: str = DEFAULT_DATA
 
     def __post_init__(self) -> None:
+        check_type(self.data, str, WHERE, "data", "a shipped data set name or a path")
         check_choice(self.covariate_history, HISTORY, WHERE, "covariate_history")
         check_type(self.compare_per_source, bool, WHERE, "compare_per_source", "true or false")
         if self.gmm_command is not None and (
@@ -99,6 +108,10 @@ def _check_selection(ms: dict[str, Any]) -> None:
     for key in _INT_KEYS:
         if key in ms:
             check_number(ms[key], WHERE, key, integer=True)
+    if "include_conduits" in ms:
+        check_type(ms["include_conduits"], bool, WHERE, "include_conduits", "true or false")
+    if "missing_trade" in ms:
+        check_choice(ms["missing_trade"], MISSING_TRADE, WHERE, "missing_trade")
     if "reference" in ms:
         check_type(ms["reference"], str, WHERE, "reference", "a source code string")
 
@@ -114,6 +127,7 @@ def spec_from_mapping(raw: dict[str, Any]) -> MultiSourceSpec:
     compare = ms.pop("compare_per_source", True)
     gmm = ms.pop("gmm_command", DEFAULT_GMM_COMMAND)
     history = ms.pop("covariate_history", "host_effect")
+    data = ms.pop("data", DEFAULT_DATA)
     _check_selection(ms)
     return MultiSourceSpec(
         model=spec_from_dict(raw),
@@ -121,6 +135,7 @@ def spec_from_mapping(raw: dict[str, Any]) -> MultiSourceSpec:
         compare_per_source=compare,
         gmm_command=gmm if gmm != "" else None,
         covariate_history=history,
+        data=data,
     )
 
 

@@ -11,6 +11,7 @@ from a table that is also written to ``run/``.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -20,6 +21,7 @@ from scipy import stats
 from bayes_kfdi import __version__
 from bayes_kfdi.constants import CI_PROB, ESS_MIN, RHAT_MAX
 from bayes_kfdi.formatting import format_number, md_table
+from bayes_kfdi.multisource.panel import conduit_reason
 from bayes_kfdi.multisource.pipeline import MultiSourceResult
 from bayes_kfdi.report import figures
 from bayes_kfdi.report import render as report_render
@@ -80,7 +82,13 @@ _MD = """# {{ title }}
 {% endif %}{% if not converged %}**WARNING: the pooled fit did NOT converge
 ({{ problems }}). Do not use its numbers.**
 {% endif %}
+**{{ data_statement }}**
+
 Data: `{{ data }}`; {{ n_rows }} rows, {{ n_sources }} sources, {{ n_hosts }} hosts.
+Sources: {{ sources_list }}. Hosts: {{ hosts_list }}.
+{{ conduit_line }}
+{{ trade_line }}
+{{ outcome_line }}
 Pooled model: {{ model }} ({{ chains }} chains x {{ draws }} draws).
 Diagnostics: max R-hat {{ rhat }}, min ESS bulk {{ ess }}, divergences {{ div }}.
 {{ separate_line }}
@@ -89,13 +97,23 @@ Diagnostics: max R-hat {{ rhat }}, min ESS bulk {{ ess }}, divergences {{ div }}
 
 ## Sources
 
+Shares of each source's rows: `floor_share` at the floor code, split into net
+disinvestment (`negative_share`) and zero flows (`zero_share`); unreported flows are
+absent rows, not floor-coded; `trade_missing_share` is imputed by the model.
+
 {{ selection }}
+
+Filters, in order (rows removed):
+
+{{ filters }}
 
 ![Slopes by source]({{ figures.forest }})
 
 ![Difference from {{ reference }}]({{ figures.contrasts }})
 
 ## H1 by source: P(gdp slope > 0), P(gdppc slope < 0), joint
+
+{{ h1_note }}
 
 {{ h1 }}
 
@@ -139,6 +157,65 @@ def _verdict(loo: pd.DataFrame | None) -> str:
     return f"Total ELPD difference {d:.1f} (SE {se:.1f}): {who}."
 
 
+#: What the outcome model says about flows at the floor, by likelihood.
+OUTCOME_LINES = {
+    "hurdle": (
+        "Outcome: a hurdle model. Whether a flow is positive (logit) is modelled apart "
+        "from the size of a positive flow (normal in log thousand US$ above the floor), "
+        "so net disinvestment and zero flows are their own outcome, not small positive "
+        "flows; unreported flows are absent rows. Slopes shown are those of the size of "
+        "a positive flow."
+    ),
+    "censored": (
+        "Outcome: a Tobit censored at the floor; net disinvestment, zero and tiny flows "
+        "are read as latent flows below the floor."
+    ),
+    "normal": "Outcome: normal in log FDI; floor-coded flows are read as observed values.",
+}
+
+
+def _data_statement(data: str) -> tuple[bool, str]:
+    """Whether the data file is real (no truth file beside it) and the sentence to say so."""
+    p = Path(data)
+    if p.with_name(p.stem + ".truth.json").is_file():
+        return False, ("SIMULATED data: the data file carries a truth file; nothing here "
+                       "is a finding about real investment.")
+    return True, ("Real data: bilateral net FDI flows by source and host as reported "
+                  f"(file {p.name}), not simulated.")
+
+
+def _selection_lines(res: MultiSourceResult, manifest: dict[str, Any]) -> dict[str, str]:
+    sel = res.selection
+    if manifest.get("include_conduits"):
+        conduit = "Conduit hosts are included (include_conduits = true)."
+    else:
+        excl = ", ".join(sel.excluded_conduits) or "none present"
+        conduit = (f"Conduit hosts left out: {excl} (include them with [multisource] "
+                   f"include_conduits = true). Why: {conduit_reason()}")
+    mode = manifest.get("missing_trade", "impute")
+    f = sel.frame
+    miss = int(f["exports"].isna().sum()) if "exports" in f.columns else 0
+    if mode == "restrict":
+        trade = ("Rows without the pair's own trade (the trade data end in 2006) are left "
+                 "out (missing_trade = restrict).")
+    else:
+        trade = (f"Rows without the pair's own trade (the trade data end in 2006) are kept: "
+                 f"{miss} of {len(f)} rows have their exports and imports imputed inside "
+                 f"the model (missing_trade = impute); {sel.rta_filled} rta cells carry the "
+                 "pair's last observed value forward.")
+    return {"conduit_line": conduit, "trade_line": trade,
+            "outcome_line": OUTCOME_LINES.get(str(manifest.get("likelihood")), "")}
+
+
+H1_NOTE = (
+    "Market size enters as population and GDP per head (log GDP = log population + log "
+    "GDP per head), so the GDP slope is the population slope and the GDP-per-head slope "
+    "at fixed GDP is the GDP-per-head slope minus the population slope, both computed "
+    "draw by draw. P(imports > 0) is the trade part of H3 (technology sourcing through "
+    "imports from the host)."
+)
+
+
 def render_multisource(
     res: MultiSourceResult,
     *,
@@ -166,7 +243,16 @@ def render_multisource(
             + ("." if sd["converged"] else
                f"; **did NOT converge ({sd.get('convergence_problems', '')})**.")
         )
+    real, statement = _data_statement(str(manifest["data"]))
     ctx = {
+        **_selection_lines(res, manifest),
+        "data_real": real,
+        "data_statement": statement,
+        "sources_list": ", ".join(res.selection.sources),
+        "hosts_list": ", ".join(res.selection.hosts),
+        "excluded_conduits": ", ".join(res.selection.excluded_conduits),
+        "filters": _md_table(res.selection.filter_table()),
+        "h1_note": H1_NOTE if "pop" in set(res.slopes["term"]) else "",
         "title": f"Outward FDI from {len(res.selection.sources)} source economies: "
                  f"a multi-source hierarchical model ({name})",
         "quick": quick,
@@ -285,7 +371,7 @@ def html_context(res: MultiSourceResult, ctx: dict[str, Any]) -> dict[str, Any]:
     if res.separate is not None:
         diagnostics.append(_diag_row("one model per source",
                                      res.separate.diagnostics.to_attrs()))
-    summ = res.pooled.summary
+    summ = res.pooled.posterior_summary
     worst: list[dict[str, Any]] = []
     if {"parameter", "r_hat", "ess_bulk"} <= set(summ.columns):
         w = summ.sort_values("r_hat", ascending=False).head(N_WORST)
@@ -301,6 +387,8 @@ def html_context(res: MultiSourceResult, ctx: dict[str, Any]) -> dict[str, Any]:
         "ci_pct": f"{CI_PROB:.0%}",
         "selection_cols": list(sel.columns),
         "selection": _records(sel),
+        "filters_rows": _records(res.selection.filter_table()),
+        "has_imports": "p_imports_positive" in res.h1.columns,
         "h1": _records(res.h1),
         "loo": _records(res.loo),
         "per_source": per_source,
