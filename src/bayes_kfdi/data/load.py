@@ -16,6 +16,7 @@ DatasetName = Literal["korea_semisynthetic", "ofdi_real", "host_covariates"]
 DATASETS: dict[str, str] = {
     "korea_semisynthetic": "korea_semisynthetic.csv",
     "ofdi_real": "ofdi_real.csv",
+    "ofdi_bilateral": "ofdi_bilateral.csv",
     "host_covariates": "host_covariates.csv",
 }
 

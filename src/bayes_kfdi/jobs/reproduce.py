@@ -402,7 +402,7 @@ def reproduce(
     console = console or Console(stderr=True)
     mspec = multisource_spec(spec_p)
     if mspec is not None:
-        ms_out = reproduce_multisource(data_p, out_p, spec_p, quick=quick, overwrite=overwrite,
+        ms_out = reproduce_multisource(data, out_p, spec_p, quick=quick, overwrite=overwrite,
                                        seed=seed, console=console)
         total = time.perf_counter() - t_start
         return ReproduceResult(out=ms_out, html=ms_out / "report.html",
