@@ -105,11 +105,13 @@ def simulation_facts(inputs: RunInputs) -> dict[str, Any] | None:
     t = inputs.truth
     if not t:
         return None
+    fb = t.get("feedback")
+    fb = fb.get("coefficient") if isinstance(fb, Mapping) else fb
     return {
         "dgp": str(t.get("dgp", "")),
         "seed": t.get("seed"),
         "censored": t.get("censored"),
-        "feedback": t.get("feedback"),
+        "feedback": fb if isinstance(fb, int | float) and fb else None,
         "unit_value_scale": t.get("unit_value_scale"),
         "data_file": inputs.data_check.get("data_file", ""),
     }
