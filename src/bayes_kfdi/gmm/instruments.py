@@ -354,40 +354,31 @@ def iv_instruments(
 
 def _lagged_columns(
     base: Float64Array, lags: Sequence[int], collapse: bool, rows: IntArray, col0: int
-) -> tuple[list[IntArray], list[IntArray], list[Float64Array], int, list[tuple[int, int]]]:
+) -> tuple[IntArray, IntArray, Float64Array, int, list[tuple[int, int]]]:
     """Columns ``base[i, t - lag]`` placed at stacked rows ``rows[i, t]``.
 
-    Uncollapsed: one column per (lag, source period); collapsed: one column per lag.
-    Returns row/col/value pieces, the number of columns and each column's (lag, period).
+    Uncollapsed: one column per (lag, source period); collapsed: one column per lag. A lag
+    that reaches outside the panel has no column. Entries come column by column, rows
+    ascending within a column. Returns rows, columns, values, the number of columns and
+    each column's (lag, period).
     """
     n, t = base.shape
-    rr, cc, vv, meta = [], [], [], []
-    col = col0
-    for lag in lags:
-        shifted = shift(base, lag, fill=0.0)
-        valid_t = np.arange(t)
-        src = valid_t - lag
-        ok = (src >= 0) & (src < t)
-        if not ok.any():
-            continue
-        tt = valid_t[ok]
-        vals = shifted[:, tt]
-        nz = vals != 0
-        if collapse:
-            gi, ti = np.nonzero(nz)
-            rr.append(rows[gi, tt[ti]])
-            cc.append(np.full(gi.size, col, dtype=np.int64))
-            vv.append(vals[gi, ti])
-            meta.append((lag, -1))
-            col += 1
-        else:
-            gi, ti = np.nonzero(nz)
-            rr.append(rows[gi, tt[ti]])
-            cc.append(col + ti.astype(np.int64))
-            vv.append(vals[gi, ti])
-            meta.extend((lag, int(s)) for s in src[ok])
-            col += int(tt.size)
-    return rr, cc, vv, col - col0, meta
+    lags = [lag for lag in lags if abs(lag) < t]
+    if not lags:
+        none = np.zeros(0, dtype=np.int64)
+        return none, none, np.zeros(0), 0, []
+    if collapse:
+        shifted = np.stack([shift(base, lag, fill=0.0) for lag in lags])
+        ci, gi, ti = np.nonzero(shifted)
+        return (rows[gi, ti], col0 + ci, shifted[ci, gi, ti], len(lags),
+                [(lag, -1) for lag in lags])
+    # uncollapsed: target periods tt whose source period tt - lag lies in the panel
+    tgt = np.concatenate([np.arange(max(lag, 0), min(t, t + lag)) for lag in lags])
+    src = tgt - np.repeat(lags, [min(t, t + lag) - max(lag, 0) for lag in lags])
+    vals = base[:, src].T  # (columns, groups)
+    ci, gi = np.nonzero(vals)
+    meta = [(int(tt - sc), int(sc)) for tt, sc in zip(tgt, src, strict=True)]
+    return rows[gi, tgt[ci]], col0 + ci, vals[ci, gi], int(tgt.size), meta
 
 
 def gmm_instruments(
@@ -436,9 +427,9 @@ def gmm_instruments(
             base = np.nan_to_num(first_difference(lvl) if full_diffed else lvl)
             r_, c_, v_, ncol, meta = _lagged_columns(base, range(a, b + 1), g.collapse,
                                                       target, col)
-            rr += r_
-            cc += c_
-            vv += v_
+            rr.append(r_)
+            cc.append(c_)
+            vv.append(v_)
             grp += [gi] * ncol
             lev += [full_in_levels] * ncol
             pre = "D." if full_diffed else ""
@@ -458,9 +449,9 @@ def gmm_instruments(
             r_, c_, v_, ncol, meta = _extra_level_columns(
                 dbases, lag0, stop, step, g.collapse, rows_l, col, sample
             )
-            rr += r_
-            cc += c_
-            vv += v_
+            rr.append(r_)
+            cc.append(c_)
+            vv.append(v_)
             grp += [gi] * ncol
             lev += [True] * ncol
             names += [
@@ -491,60 +482,88 @@ def _extra_level_columns(
     rows_l: IntArray,
     col0: int,
     sample: BoolArray,
-) -> tuple[list[IntArray], list[IntArray], list[Float64Array], int, list[tuple[int, int, int]]]:
+) -> tuple[IntArray, IntArray, Float64Array, int, list[tuple[int, int, int]]]:
     """Levels-equation columns ``D.x`` at lag ``lag0`` (xtabond2's "extra" instruments).
 
     Columns are ordered by source period, then variable. Following xtabond2, a column
     with no non-zero value on a sample row is moved one period later (one lag deeper)
     while a *single counter shared by all columns of the group* is short of ``stop``; the
     counter is not reset between columns, so at most ``|stop - lag0|`` moves happen.
+    Entries come column by column, rows ascending within a column.
     """
-    t = dbases[0].shape[1]
-    srcs = [-1] if collapse else list(range(t))
-    rr, cc, vv, meta = [], [], [], []
-    col = col0
-    counter = lag0
+    n, t = dbases[0].shape
+    in_sample = sample[rows_l]  # (N, T): levels rows in the estimation sample
     lagged: dict[tuple[int, int], Float64Array] = {}  # (variable, lag) -> shifted D.x
-    none = np.zeros(0, dtype=np.intp)
-    for s in srcs:
-        for vi, dbase in enumerate(dbases):
+    hits: dict[tuple[int, int], np.ndarray] = {}  # ... -> a non-zero on a sample row
+
+    def hit(vi: int, lag: int) -> np.ndarray:
+        if (vi, lag) not in hits:
+            lagged[vi, lag] = shift(dbases[vi], lag, fill=0.0)
+            on = (lagged[vi, lag] != 0) & in_sample
+            hits[vi, lag] = on.any() if collapse else on.any(axis=0)
+        return hits[vi, lag]
+
+    meta: list[tuple[int, int, int]] = []
+    counter = lag0
+    for s in [-1] if collapse else range(t):
+        for vi in range(len(dbases)):
             lag = lag0
             while True:
-                if (vi, lag) not in lagged:
-                    lagged[vi, lag] = shift(dbase, lag, fill=0.0)
-                shifted = lagged[vi, lag]
-                tt = s + lag
-                if collapse:
-                    gi, ti = np.nonzero(shifted)
-                elif 0 <= tt < t:
-                    # the column's only period: non-zero rows in order, as np.nonzero gives
-                    gi = np.flatnonzero(shifted[:, tt])
-                    ti = np.full(gi.size, tt, dtype=np.intp)
-                else:
-                    gi = ti = none
-                vals = shifted[gi, ti]
-                rws = rows_l[gi, ti]
+                found = bool(hit(vi, lag)) if collapse else (
+                    0 <= s + lag < t and bool(hit(vi, lag)[s + lag]))
                 more = counter < stop if step > 0 else counter > stop
-                if sample[rws].any() or not more:
+                if found or not more:
                     break
                 lag += step
                 counter += step
-            if not collapse and not (0 <= s + lag < t):
-                continue
-            rr.append(rws)
-            cc.append(np.full(rws.size, col, dtype=np.int64))
-            vv.append(vals)
-            meta.append((lag, s, vi))
-            col += 1
-    return rr, cc, vv, col - col0, meta
+            if collapse or 0 <= s + lag < t:
+                meta.append((lag, s, vi))
+    if not meta:
+        none = np.zeros(0, dtype=np.int64)
+        return none, none, np.zeros(0), 0, meta
+    if collapse:
+        cols = np.stack([lagged[vi, lag] for lag, _, vi in meta])
+        ci, gi, ti = np.nonzero(cols)
+        return rows_l[gi, ti], col0 + ci, cols[ci, gi, ti], len(meta), meta
+    lag_a, s_a, vi_a = (np.asarray(v, dtype=np.int64) for v in zip(*meta, strict=True))
+    vals = np.stack(dbases)[vi_a, :, s_a]  # (columns, groups): D.x at the source period
+    ci, gi = np.nonzero(vals)
+    return rows_l[gi, (s_a + lag_a)[ci]], col0 + ci, vals[ci, gi], len(meta), meta
 
 
-def to_sparse(block: InstrumentBlock, used_rows: IntArray, n_stacked: int) -> sp.csc_matrix:
-    """Restrict a block to the stacked rows ``used_rows`` (in that order), as CSC."""
+def instrument_matrix(
+    ziv: Float64Array, block: InstrumentBlock, used_rows: IntArray, n_stacked: int
+) -> tuple[sp.csc_matrix, IntArray]:
+    """``[Z_iv, Z_gmm]`` on the stacked rows ``used_rows`` (in that order), as CSC.
+
+    ``ziv`` holds the IV-style values on the used rows (missing already zero). Columns
+    without a non-zero value are left out; returns the matrix and the positions of the
+    kept columns among all ``m + block.n_cols``. The result is the canonical CSC matrix
+    (rows ascending, no duplicates) whatever the order of the block's entries.
+    """
+    n, m = ziv.shape
+    ivc, ivr = np.nonzero(ziv.T)
     pos = np.full(n_stacked, -1, dtype=np.int64)
-    pos[used_rows] = np.arange(used_rows.size)
-    keep = pos[block.rows] >= 0
-    return sp.csc_matrix(
-        (block.vals[keep], (pos[block.rows[keep]], block.cols[keep])),
-        shape=(used_rows.size, block.n_cols),
-    )
+    pos[used_rows] = np.arange(n)
+    prow = pos[block.rows]
+    on = prow >= 0
+    rows = np.concatenate([ivr, prow[on]])
+    cols = np.concatenate([ivc, block.cols[on] + m])
+    vals = np.concatenate([ziv.T[ivc, ivr], block.vals[on]])
+    n_cols = m + block.n_cols
+    key = cols * max(n, 1) + rows
+    if key.size > 1 and not (key[1:] > key[:-1]).all():
+        # entries out of column order or repeated: let scipy sort and sum them
+        z = sp.csc_matrix((vals, (rows, cols)), shape=(n, n_cols))
+        z.sum_duplicates()
+        cols = np.repeat(np.arange(n_cols), np.diff(z.indptr))
+        rows, vals = z.indices, z.data
+    kept = np.bincount(cols[vals != 0], minlength=n_cols) > 0
+    nz_cols = np.flatnonzero(kept)
+    if nz_cols.size < n_cols:
+        on = kept[cols]
+        rows, vals = rows[on], vals[on]
+        cols = np.cumsum(kept)[cols[on]] - 1
+    indptr = np.zeros(nz_cols.size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cols, minlength=nz_cols.size), out=indptr[1:])
+    return sp.csc_matrix((vals, rows, indptr), shape=(n, nz_cols.size)), nz_cols

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from bayes_kfdi._typing import BoolArray, Float64Array
 from bayes_kfdi.exceptions import (
@@ -45,9 +44,9 @@ from bayes_kfdi.gmm.instruments import (
     first_difference,
     forward_orthogonal,
     gmm_instruments,
+    instrument_matrix,
     iv_instruments,
     term_values,
-    to_sparse,
 )
 from bayes_kfdi.gmm.results import SystemGMMResults
 from bayes_kfdi.gmm.syntax import GmmCommand, parse_xtabond2
@@ -74,10 +73,20 @@ MIN_GROUPS = 2
 _IF_COLUMN = "__if__"
 
 
+def _all_missing(col: pd.Series) -> bool:
+    """Tell whether ``col`` has no non-missing value (NumPy dtypes without pandas' isna)."""
+    dt = getattr(col, "dtype", None)
+    if isinstance(dt, np.dtype) and dt.kind == "f":
+        return bool(np.isnan(col.to_numpy()).all())
+    if isinstance(dt, np.dtype) and dt.kind in "iub":
+        return len(col) == 0
+    return bool(col.isna().all())
+
+
 def _check_all_missing(data: pd.DataFrame, variables: Sequence[str]) -> None:
     """Refuse a variable named in the command that has no non-missing value."""
     for v in variables:
-        if v in data.columns and data[v].isna().all():
+        if v in data.columns and _all_missing(data[v]):
             raise DataError(
                 f"Variable {v!r} named in the command has no non-missing value "
                 f"(all {len(data)} rows are missing). Expected data in it. Fill the column "
@@ -156,11 +165,7 @@ class SystemGMM:
         self.data = data
         self.entity = entity
         self.time = time
-        cols = [c for c in data.columns.tolist() if isinstance(c, str)]
-        self.command = (
-            command if isinstance(command, GmmCommand)
-            else parse_xtabond2(command, cols, data=data)
-        )
+        self.command = command if isinstance(command, GmmCommand) else _parse(command, data)
 
     def _panel_data(self) -> tuple[pd.DataFrame, tuple[str, ...]]:
         """Select the columns the command needs; add indicator columns and the ``if`` mask."""
@@ -169,9 +174,13 @@ class SystemGMM:
         dummy_cols = {d.column for d in cmd.factors}
         real = [v for v in cmd.variables if v not in dummy_cols]
         sources = [d.var for d in cmd.factors]
-        keep = list(dict.fromkeys(c for c in [*ent, self.time, *real, *sources]
-                                  if c in self.data.columns))
-        data = add_dummies(self.data[keep], cmd.factors)
+        subset = cmd.factors or cmd.condition is not None
+        if subset or not all(c in self.data.columns for c in (*ent, self.time)):
+            keep = list(dict.fromkeys(c for c in [*ent, self.time, *real, *sources]
+                                      if c in self.data.columns))
+            data = add_dummies(self.data[keep], cmd.factors)
+        else:
+            data = self.data  # build_frame reads only the columns it is given
         _check_all_missing(data, real)
         variables = cmd.variables
         if cmd.condition is not None:
@@ -271,17 +280,9 @@ class SystemGMM:
         # instruments
         ziv_vals = np.where(is_lvl[:, None], zl_iv[gid, tix], zd_iv[gid, tix])
         ziv_vals = np.nan_to_num(ziv_vals)
-        z_iv = sp.csc_matrix(ziv_vals)
         block = gmm_instruments(frame, cmd.gmm, system=cmd.system, r=r, sample=sample)
-        z_gmm = to_sparse(block, used, n * r)
-        z = sp.hstack([z_iv, z_gmm], format="csc")
-        # columns with a non-zero value (a stored zero still counts as structural)
-        entry_col = np.repeat(np.arange(z.shape[1]), np.diff(z.indptr))
-        nonzero = np.bincount(entry_col[z.data != 0], minlength=z.shape[1]) > 0
-        nz_cols = np.flatnonzero(nonzero)
-        if nz_cols.size < z.shape[1]:
-            z = z[:, nz_cols]
-        n_iv_all = z_iv.shape[1]
+        z, nz_cols = instrument_matrix(ziv_vals, block, used, n * r)
+        n_iv_all = ziv_vals.shape[1]
         all_group = np.concatenate([iv_group, block.group])
         all_level = np.concatenate([np.zeros(n_iv_all, dtype=bool), block.level_gmm])
         is_iv = np.arange(n_iv_all + block.n_cols) < n_iv_all
@@ -534,6 +535,46 @@ def _single_thread_blas():  # noqa: ANN202
     if not _CONTROLLER:
         _CONTROLLER.append(ThreadpoolController())
     return _CONTROLLER[0].limit(limits=1, user_api="blas")
+
+
+#: Parsed commands by (command, string columns of the data), for parses that read no data
+#: values (factor terms read their levels, so those commands are parsed every time).
+_PARSED: dict[tuple[str, tuple[str, ...]], GmmCommand] = {}
+_PARSED_MAX = 256
+
+
+class _Watched:
+    """The data frame as the parser sees it, recording whether the parser read it."""
+
+    __slots__ = ("_frame", "read")
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+        self.read = False
+
+    def __getattr__(self, name: str) -> object:
+        self.read = True
+        return getattr(self._frame, name)
+
+    def __getitem__(self, key: object) -> object:
+        self.read = True
+        return self._frame[key]
+
+
+def _parse(command: str, data: pd.DataFrame) -> GmmCommand:
+    """``parse_xtabond2`` against ``data``, reusing an earlier parse that read no values."""
+    cols = tuple(c for c in data.columns.tolist() if isinstance(c, str))
+    key = (command, cols)
+    hit = _PARSED.get(key)
+    if hit is not None:
+        return hit
+    watched = _Watched(data)
+    parsed = parse_xtabond2(command, list(cols), data=watched)
+    if not watched.read:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[key] = parsed
+    return parsed
 
 
 def _j_test(stat: float, df: int, name: str, note: str) -> TestStatistic | InapplicableTest:

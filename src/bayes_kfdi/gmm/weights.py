@@ -30,6 +30,7 @@ INVSYM_TOL = 1e-9
 RANK_RTOL = 1e-12
 
 _POTRS = sla.get_lapack_funcs("potrs", (np.zeros((1, 1)),))
+_POTRF = sla.get_lapack_funcs("potrf", (np.zeros((1, 1)),))
 
 
 def transform_matrix(transform: str, t: int) -> Float64Array:
@@ -123,34 +124,34 @@ def invsym(
     a = np.asarray(a, dtype=float)
     k = a.shape[0]
     a = (a + a.T) / 2
-    d = np.diag(a).copy()
+    d = a.diagonal()
     dropped = ~(d > 0)
-    scale = np.where(dropped, 1.0, 1.0 / np.sqrt(np.where(dropped, 1.0, d)))
+    if dropped.any():
+        scale = np.where(dropped, 1.0, 1.0 / np.sqrt(np.where(dropped, 1.0, d)))
+    else:
+        scale = 1.0 / np.sqrt(d)
     s = a * scale[:, None] * scale[None, :]
     keep = ~dropped
-    out = np.zeros((k, k))
-    factor = None
+    chol = None
     if keep.any():
-        try:
-            sub = s if keep.all() else s[np.ix_(keep, keep)]
-            factor = sla.cho_factor(sub, lower=True, check_finite=False)
-            if np.min(np.diag(factor[0])) ** 2 <= INVSYM_TOL:
-                raise np.linalg.LinAlgError
-        except np.linalg.LinAlgError:
+        sub = s if keep.all() else s[np.ix_(keep, keep)]
+        chol = _cholesky_lower(sub)
+        if chol is None or np.min(chol.diagonal()) ** 2 <= INVSYM_TOL:
             keep, chol = _sequential_keep(s, keep)
-            factor = (chol, True)
     dropped = ~keep
-    if keep.any():
-        assert factor is not None
+    if chol is not None and keep.any():
         # what sla.cho_solve runs, minus its batching and validation wrappers
-        inv, info = _POTRS(factor[0], np.eye(int(keep.sum())), lower=factor[1])
+        inv, info = _POTRS(chol, np.eye(int(keep.sum())), lower=True)
         if info != 0:  # pragma: no cover - only for malformed arguments
             raise np.linalg.LinAlgError(f"LAPACK potrs failed with info={info}")
         if dropped.any():
+            out = np.zeros((k, k))
             out[np.ix_(keep, keep)] = inv
         else:
             out = inv
         out = out * scale[:, None] * scale[None, :]
+    else:
+        out = np.zeros((k, k))
     if warn and dropped.any():
         warnings.warn(
             f"The {what or 'matrix'} is singular ({int(dropped.sum())} of {k} dimensions "
@@ -159,6 +160,18 @@ def invsym(
             stacklevel=3,
         )
     return (out + out.T) / 2, dropped
+
+
+def _cholesky_lower(s: Float64Array) -> Float64Array | None:
+    """Lower Cholesky factor of ``s`` (None if not positive definite).
+
+    The factor is bit-for-bit ``sla.cho_factor(s, lower=True)``'s: LAPACK's upper
+    factorization of ``s'`` read in place, without that function's batching wrappers.
+    """
+    c, info = _POTRF(s.T, lower=False, clean=False)
+    if info < 0:  # pragma: no cover - only for malformed arguments
+        raise np.linalg.LinAlgError(f"LAPACK potrf failed with info={info}")
+    return c.T if info == 0 else None
 
 
 def _sequential_keep(s: Float64Array, keep0: BoolArray) -> tuple[BoolArray, Float64Array]:
