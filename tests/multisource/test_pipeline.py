@@ -17,7 +17,7 @@ DATA_DIR = data_dir()
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = MODELS_DIR / "multi_source.toml"
-DATA = DATA_DIR / "ofdi_real.csv"
+DATA = DATA_DIR / "ofdi_bilateral.csv"
 
 
 def test_existing_output_is_refused_before_fitting(tmp_path):

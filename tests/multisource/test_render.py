@@ -63,7 +63,8 @@ def _result(converged: bool, *, with_gmm: bool = True) -> MultiSourceResult:
                       skipped={"<b>X</b>": "panel too small for system GMM"}, command="xtabond2 y")
     pooled = SimpleNamespace(
         diagnostics=_Diag(converged),
-        summary=pd.DataFrame({"parameter": ["beta", "<i>rho</i>"], "series": ["KOR", "KOR"],
+        posterior_summary=pd.DataFrame({"parameter": ["beta", "<i>rho</i>"],
+                                        "series": ["KOR", "KOR"],
                               "term": ["gdp", "gdppc"], "mean": [0.4, -0.1],
                               "r_hat": [1.001, 1.03], "ess_bulk": [900.0, 100.0],
                               "ess_tail": [800.0, 120.0]}),

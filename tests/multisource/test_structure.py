@@ -88,7 +88,7 @@ def test_shipped_spec_loads_and_is_recognised():
     assert {"KOR", "CHN", "MYS", "THA", "TWN", "MEX", "CHL", "TUR", "RUS", "BRA", "ZAF",
             "IND"} <= set(ms.selection.sources)
     assert ms.selection.min_years_per_source == 5
-    assert ms.model.terms == ("gdp", "gdppc")
+    assert ms.model.terms[:5] == ("pop", "gdppc", "wage", "rd", "edu")
     assert is_multisource_spec(SPEC)
     assert not is_multisource_spec(MODELS_DIR / "hierarchical.toml")
 
@@ -131,8 +131,9 @@ def test_real_data_selection_covers_the_issue_sources():
 
     ms = load_multisource_spec(SPEC)
     sel = select_panel(load_ofdi_real(), ms.selection)
-    assert set(sel.sources) == set(ms.selection.sources) - {"IND"}
+    assert {"KOR", "CHN", "TWN", "RUS", "TUR", "MEX"} <= set(sel.sources)
     assert "3 distinct years" in sel.dropped_sources["IND"]
+    assert not sel.frame["country"].isin(sel.excluded_conduits).any()
     per_host = sel.frame.groupby("country")["series"].nunique()
     # hosts are chosen before small sources are dropped
     assert per_host.min() >= ms.selection.min_sources_per_host - len(sel.dropped_sources)
@@ -228,6 +229,21 @@ def test_contrasts_and_h1_from_known_draws():
         contrasts(idata, "BRA")
     with pytest.raises(SpecificationError, match="gdppc"):
         h1_table(_fake_idata(draws[:, :, :, :1], ["KOR", "CHN"], ["gdp"]))
+
+
+def test_h1_maps_population_slopes_back_to_gdp_and_gdp_per_head():
+    n = 1000
+    draws = np.zeros((1, n, 1, 3))
+    draws[0, :, 0, 0] = np.linspace(-0.1, 0.9, n)  # pop slope = the GDP slope
+    draws[0, :, 0, 1] = 0.5  # gdppc slope at fixed population
+    draws[0, :, 0, 2] = np.linspace(-1.0, 1.0, n)  # imports
+    h1 = h1_table(_fake_idata(draws, ["KOR"], ["pop", "gdppc", "imports"])).iloc[0]
+    pop = draws[0, :, 0, 0]
+    assert h1["p_gdp_positive"] == pytest.approx((pop > 0).mean(), abs=PROB_TOL)
+    # at fixed GDP the per-head slope is 0.5 - pop, negative only where pop > 0.5
+    assert h1["p_gdppc_negative"] == pytest.approx((0.5 - pop < 0).mean(), abs=PROB_TOL)
+    assert h1["p_h1"] == h1["p_gdppc_negative"]
+    assert h1["p_imports_positive"] == pytest.approx(0.5, abs=1e-3)
 
 
 def _ll_tree(ll: np.ndarray) -> xr.DataTree:

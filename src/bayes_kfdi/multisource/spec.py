@@ -8,11 +8,13 @@ to fit the one-model-per-source rival for LOO, and the per-source GMM command.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bayes_kfdi.bayes.spec import HierarchicalSpec, spec_from_dict
+from bayes_kfdi.exceptions import SpecificationError
 from bayes_kfdi.multisource.panel import MISSING_TRADE, SelectionConfig
 from bayes_kfdi.validation import (
     check_choice,
@@ -20,6 +22,7 @@ from bayes_kfdi.validation import (
     check_number,
     check_type,
     read_toml,
+    shorten,
     spec_error,
 )
 
@@ -97,6 +100,18 @@ def is_multisource_spec(path: str | Path) -> bool:
     return p.is_file() and SECTION in read_toml(p, "spec")
 
 
+def _check_section_keys(ms: dict[str, Any]) -> None:
+    """Refuse unknown keys; a near miss is named first (the full list would cut it off)."""
+    for key in ms:
+        close = difflib.get_close_matches(str(key), sorted(_KEYS), n=1, cutoff=0.6)
+        if key not in _KEYS and close:
+            raise SpecificationError(
+                f"{WHERE}: unknown key {shorten(str(key))}; did you mean '{close[0]}'? "
+                "(the keys are listed in models/multi_source.toml)"
+            )
+    check_keys(ms, _KEYS, WHERE)
+
+
 def _check_selection(ms: dict[str, Any]) -> None:
     """Check the selection keys' types; :class:`SelectionConfig` checks their values."""
     if "sources" in ms:
@@ -123,7 +138,7 @@ def spec_from_mapping(raw: dict[str, Any]) -> MultiSourceSpec:
     if not isinstance(ms, dict):
         raise spec_error("spec", SECTION, ms, "a table", f"write it as [{SECTION}]")
     ms = dict(ms)
-    check_keys(ms, _KEYS, WHERE)
+    _check_section_keys(ms)
     compare = ms.pop("compare_per_source", True)
     gmm = ms.pop("gmm_command", DEFAULT_GMM_COMMAND)
     history = ms.pop("covariate_history", "host_effect")
