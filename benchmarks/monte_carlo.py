@@ -170,7 +170,7 @@ def bayes_rows(frame: pd.DataFrame, truth: dict, spec, seed: int) -> list[dict]:
                 "min_ess_bulk": d.min_ess_bulk, "worst_ess": d.worst_ess,
                 "divergences": d.n_divergent}
     rows = []
-    for r in res.summary.itertuples():
+    for r in res.posterior_summary.itertuples():
         if r.parameter == "rho":
             true = truth["rho"][r.series]
         elif r.parameter == "beta":

@@ -231,6 +231,14 @@ def fit_cmd(
         bool, typer.Option("--strict", help="Exit with code 3 if the fit did not converge.")
     ] = False,
     overwrite: OverwriteOpt = False,
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--quiet",
+            help="Show draws done, divergences and time left on stderr while sampling "
+            "(default: only when stderr is a terminal).",
+        ),
+    ] = None,
 ) -> None:
     """Fit a Bayesian hierarchical dynamic panel model and write DIR/posterior.nc, summary.csv."""
     from bayes_kfdi.jobs.fit import fit_job, load_fit_job
@@ -249,13 +257,13 @@ def fit_cmd(
         err_console.print(f"keeping the converged result in {old}; this unconverged fit goes "
                           f"to {new}")
 
-    with console.status(
+    console.print(
         f"[bold]fitting {model_spec.name}[/bold] ({model_spec.likelihood}, "
         f"{model_spec.sampler.sampler}, {model_spec.sampler.chains}x{model_spec.sampler.draws} "
         "draws): compiling and sampling"
-    ):
-        result, target = fit_job(job, out, overwrite=overwrite, on_keep=keep)
-    beta = result.summary[result.summary["parameter"].isin(["rho", "beta"])]
+    )
+    result, target = fit_job(job, out, overwrite=overwrite, on_keep=keep, progress=progress)
+    beta = result.posterior_summary[result.posterior_summary["parameter"].isin(["rho", "beta"])]
     console.print(
         _frame_table(
             beta[["parameter", "series", "term", "mean", "sd", "q05", "q95", "r_hat", "ess_bulk"]],

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import io
 import json
 import warnings
 from functools import partial
+from types import SimpleNamespace
 
+import arviz as az
+import arviz_stats as azs
 import numpy as np
 import pandas as pd
 import pymc as pm
@@ -11,14 +15,18 @@ import pytest
 import xarray as xr
 from pymc.testing import mock_sample
 
+from bayes_kfdi import etable
+from bayes_kfdi.bayes import compare
 from bayes_kfdi.bayes.compare import compare_fits
 from bayes_kfdi.bayes.fit import MODEL_TYPE, fit
 from bayes_kfdi.bayes.model import build_model
 from bayes_kfdi.bayes.spec import HierarchicalSpec
-from bayes_kfdi.bayes.summary import SUMMARY_COLUMNS
+from bayes_kfdi.bayes.summary import REPORTED, SUMMARY_COLUMNS, summarize
 from bayes_kfdi.constants import FDI_FLOOR
 from bayes_kfdi.exceptions import ConvergenceWarning, ProvenanceError, SpecificationError
+from bayes_kfdi.jobs.fit import SamplingProgress
 from bayes_kfdi.jobs.fitdir import load_fit, write_fit
+from bayes_kfdi.tables import ResultTable
 
 SCHEMA_COLUMNS = ("parameter", "series", "term", "mean", "sd", "q05", "q95", "r_hat", "ess_bulk")
 
@@ -74,13 +82,13 @@ def test_fit_pipeline_outputs_and_provenance(mock_fit, tmp_path):
     assert len(idata.attrs["data_sha256"]) == 64
     # the mocked "posterior" is prior draws copied across chains: R-hat cannot pass
     assert idata.attrs["converged"] == 0
-    assert not res.summary["converged"].any()
+    assert not res.posterior_summary["converged"].any()
     # log-likelihood is one value per modelled row and matches the observed count
     assert idata["log_likelihood"]["fdi"].shape[-1] == idata.attrs["n_obs"]
     # summary: schema columns, slopes on the original scale
-    assert set(SCHEMA_COLUMNS) <= set(res.summary.columns)
-    assert list(res.summary.columns) == list(SUMMARY_COLUMNS)
-    beta = res.summary.query("parameter == 'beta'")
+    assert set(SCHEMA_COLUMNS) <= set(res.posterior_summary.columns)
+    assert list(res.posterior_summary.columns) == list(SUMMARY_COLUMNS)
+    beta = res.posterior_summary.query("parameter == 'beta'")
     post = idata["posterior"]
     x_sd = json.loads(idata.attrs["x_sd"])
     for row in beta.itertuples():
@@ -92,15 +100,16 @@ def test_fit_pipeline_outputs_and_provenance(mock_fit, tmp_path):
     # standardised -> original scale: beta * sd(x) is the standardised slope
     for per_term in x_sd.values():
         assert per_term["gdp"] == pytest.approx(_panel()["gdp"].std())
-    wage_rows = res.summary.query("parameter == 'beta' and term == 'wage'")
+    wage_rows = res.posterior_summary.query("parameter == 'beta' and term == 'wage'")
     assert (wage_rows["year"] == idata.attrs["reference_year"]).all()
-    assert len(res.summary.query("parameter == 'beta_t'")) == 2 * 7
-    assert set(res.summary.query("parameter == 'rho'")["term"]) == {"lag"}
+    assert len(res.posterior_summary.query("parameter == 'beta_t'")) == 2 * 7
+    assert set(res.posterior_summary.query("parameter == 'rho'")["term"]) == {"lag"}
     # predictive checks per series
     assert set(res.ppc["statistic"]) == {"share_at_floor", "mean", "sd"}
 
     out = write_fit(res, tmp_path / "fit")
     assert sorted(p.name for p in out.iterdir()) == [
+        ".bayes_kfdi-output.json",
         "diagnostics.json",
         "posterior.nc",
         "ppc.csv",
@@ -114,7 +123,7 @@ def test_fit_pipeline_outputs_and_provenance(mock_fit, tmp_path):
     with pytest.raises(ProvenanceError, match="spec hash"):
         load_fit(out, spec=HierarchicalSpec(likelihood="normal"))
     csv = pd.read_csv(out / "summary.csv")
-    assert len(csv) == len(res.summary)
+    assert len(csv) == len(res.posterior_summary)
     assert not list(tmp_path.glob(".fit.*"))  # no temp dirs left behind
 
 
@@ -277,3 +286,173 @@ def test_log_prior_is_on_the_log_likelihood_draws_and_follows_the_predicate():
     np.testing.assert_allclose(
         tot["beta_z"].values, lp["beta_z"].sum(("series", "term")).values, rtol=1e-10
     )
+
+
+# -- the results face, the ArviZ summary, LOO once per fit, progress -------------
+
+#: The ArviZ summary and the former hand-assembled one run the same estimators.
+SUMMARY_ATOL = 1e-12
+
+
+@pytest.fixture(scope="module")
+def res(mock_fit):
+    return mock_fit
+
+
+def _hand_summary(post: xr.Dataset, var: str) -> dict[str, np.ndarray]:
+    """Statistics as the package assembled them before arviz_stats.summary."""
+    ds = post[var].to_dataset(name=var)
+    stacked = post[var].stack(sample=("chain", "draw"))
+    q = stacked.quantile([0.05, 0.95], dim="sample")
+    return {
+        "mean": stacked.mean("sample").values, "sd": stacked.std("sample", ddof=1).values,
+        "q05": q.sel(quantile=0.05).values, "q95": q.sel(quantile=0.95).values,
+        "r_hat": az.rhat(ds)[var].values, "ess_bulk": az.ess(ds, method="bulk")[var].values,
+        "ess_tail": az.ess(ds, method="tail")[var].values,
+        "mcse_mean": az.mcse(ds, method="mean")[var].values,
+    }
+
+
+def test_arviz_summary_equals_the_hand_assembled_one(res):
+    post = res.idata["posterior"].to_dataset()
+    table = res.posterior_summary
+    checked = 0
+    for var, label, _ in REPORTED:
+        if var not in post or post[var].dtype != np.float64:
+            continue
+        rows = table[table["parameter"] == label]
+        for col, values in _hand_summary(post, var).items():
+            np.testing.assert_allclose(rows[col].to_numpy(float), np.ravel(values),
+                                       rtol=0, atol=SUMMARY_ATOL, err_msg=f"{var} {col}")
+            checked += 1
+    assert checked >= 3 * 8
+
+
+def test_summary_keeps_quantiles_and_adds_the_hdi(res):
+    s = res.posterior_summary
+    assert {"q05", "q95", "hdi_low", "hdi_high"} <= set(s.columns)
+    rho = res.idata["posterior"]["rho"].isel(series=0)
+    lo, hi = np.asarray(azs.hdi(rho, prob=0.9).values, float)
+    row = s[(s["parameter"] == "rho")].iloc[0]
+    assert (row["hdi_low"], row["hdi_high"]) == pytest.approx((lo, hi), abs=1e-12)
+    q = np.quantile(rho.values.ravel(), [0.05, 0.95])
+    assert (row["q05"], row["q95"]) == pytest.approx(tuple(q), abs=1e-12)
+    # a skewed posterior has different HDI and equal-tailed ends
+    skew = xr.DataTree.from_dict({"posterior": xr.Dataset(
+        {"sigma": (("chain", "draw"), np.random.default_rng(0).exponential(1, (2, 500)))})})
+    srow = summarize(skew, converged=True).iloc[0]
+    assert srow["hdi_low"] < srow["q05"]
+
+
+def test_params_labels_and_intervals(res):
+    p = res.params
+    assert isinstance(p.index, pd.MultiIndex) and p.index.names == ["series", "term"]
+    steel = res.for_series("steel")
+    assert list(steel.params.index) == ["L.fdi", "gdp", "wage", "wage_trend"]
+    s = res.posterior_summary
+    beta = s[(s["parameter"] == "beta") & (s["series"] == "steel") & (s["term"] == "gdp")]
+    assert steel.params["gdp"] == float(beta["mean"].iloc[0])
+    assert steel.std_errors["gdp"] == float(beta["sd"].iloc[0])
+    ci = steel.conf_int(0.9)
+    assert ci.loc["gdp", "lower"] == pytest.approx(float(beta["hdi_low"].iloc[0]), abs=1e-12)
+    assert ci.loc["gdp", "upper"] == pytest.approx(float(beta["hdi_high"].iloc[0]), abs=1e-12)
+    wide = steel.conf_int(0.99)
+    assert (wide["lower"] <= ci["lower"]).all() and (wide["upper"] >= ci["upper"]).all()
+    assert res.nobs == res.idata.attrs["n_obs"] and steel.nobs == res.nobs
+    with pytest.raises(SpecificationError, match="not in this fit"):
+        res.for_series("autos")
+    with pytest.raises(SpecificationError, match="level"):
+        res.conf_int(90)
+
+
+def test_summary_renders_everywhere(res):
+    table = res.summary()
+    assert isinstance(table, ResultTable)
+    text = table.to_text()
+    assert "L.fdi" in text and "steel" in text and "textile" in text
+    assert "90% HDI" in text and "equal-tailed" in text and "NOT CONVERGED" in text
+    assert "<table" in res._repr_html_()
+    assert "\\begin{tabular}" in res.to_latex()
+    frame = table.to_frame()
+    assert list(frame.columns) == ["estimate", "std_error", "lower", "upper", "r_hat",
+                                   "ess_bulk", "ess_tail"]
+    r = repr(res)
+    assert r.startswith("<FitResult:") and len(r) < 200 and "NOT CONVERGED" in r
+
+
+def test_fit_enters_etable_beside_a_gmm_result(res):
+    names = ["L.fdi", "gdp"]
+    gmm = SimpleNamespace(
+        params=pd.Series([0.5, 0.2], index=names), std_errors=pd.Series([0.1, 0.1], index=names),
+        pvalues=pd.Series([0.001, 0.3], index=names), nobs=50, model_label="two-step system GMM",
+        interval_kind="Wald, normal",
+        conf_int=lambda level=0.95: pd.DataFrame({"lower": [0.3, 0.0], "upper": [0.7, 0.4]},
+                                                 index=names))
+    table = etable([gmm, res.for_series("steel")], ["GMM", "Bayes"], show="ci", level=0.9)
+    text = table.to_text()
+    assert "***" in text  # GMM's p < 0.01
+    bayes_cells = [cells[1] for label, cells in (r for r in table.rows if r) if label == "gdp"]
+    assert bayes_cells and "*" not in bayes_cells[0]
+    assert "HDI" in text and "no stars for Bayesian results" in text
+    assert "Max R-hat" in text and "Divergences" in text
+
+
+def test_pareto_k_threshold_depends_on_the_draws():
+    assert compare.pareto_k_threshold(400) == pytest.approx(1 - 1 / np.log10(400))
+    assert compare.pareto_k_threshold(3000) == 0.7
+    table = compare.loo_table({"a": _fake("censored", "x", 0)})  # 2 x 100 draws
+    assert table["pareto_k_threshold"].iloc[0] == pytest.approx(1 - 1 / np.log10(200))
+
+
+def test_compare_computes_loo_once_per_fit(monkeypatch):
+    calls = []
+    real = azs.loo
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(compare.azs, "loo", counting)
+    fits = {"a": _fake("censored", "x", 0), "b": _fake("hurdle", "x", 1)}
+    table = compare.compare_fits(fits)
+    assert len(calls) == 2 and "pareto_k_threshold" in table.columns
+    compare.compare_fits(fits)
+    assert len(calls) == 2  # cached while the trees live
+
+
+def _chain(done, total, div=(), tuning=False):
+    return SimpleNamespace(finished_draws=done, total_draws=total, divergent_draws=list(div),
+                           tuning=tuning, started=True)
+
+
+def test_progress_line_counts_draws_divergences_and_time_left():
+    rep = SamplingProgress(tune=100, stream=io.StringIO())
+    chains = [_chain(150, 300, div=[20, 120]), _chain(150, 300, div=[130])]
+    line = rep.line(chains, elapsed=30.0)
+    assert "300/600 draws (50%)" in line
+    assert "2 divergences" in line  # the one in tuning is not counted
+    assert "30s elapsed" in line and "~30s left" in line
+    rep(chains)
+    rep.close()
+    assert rep.stream.getvalue().endswith("\n")
+
+
+def test_fit_job_is_silent_off_a_terminal(monkeypatch, tmp_path):
+    from bayes_kfdi.jobs import fit as jobs_fit
+
+    seen = {}
+
+    def fake_fit(spec, data, *, data_sha256, progress):  # noqa: ARG001
+        seen["progress"] = progress
+        raise RuntimeError("stop")
+
+    monkeypatch.setattr(jobs_fit, "bayes_fit", fake_fit)
+    job = jobs_fit.FitJob(spec=SimpleNamespace(sampler=SimpleNamespace(sampler="nutpie",
+                                                                         tune=10)),
+                          data=None, data_sha256="0")
+    with pytest.raises(RuntimeError):
+        jobs_fit.fit_job(job, tmp_path / "out", stream=io.StringIO())
+    assert seen["progress"] is False
+    with pytest.raises(RuntimeError):
+        jobs_fit.fit_job(job, tmp_path / "out", stream=io.StringIO(), progress=True)
+    assert isinstance(seen["progress"], SamplingProgress)

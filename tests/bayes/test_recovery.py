@@ -64,7 +64,7 @@ def _fit(scenario: str, seed: int, ic: str = "wooldridge", lag: str = "observed"
 
 def _slopes(res, truth) -> pd.DataFrame:
     ref = float(res.idata.attrs["reference_year"])
-    b = res.summary.query("parameter == 'beta'").copy()
+    b = res.posterior_summary.query("parameter == 'beta'").copy()
     b["truth"] = [
         truth["beta"][s][t] + truth["beta_trend"][s].get(t, 0.0) * (ref - truth["reference_year"])
         for s, t in zip(b["series"], b["term"], strict=True)
@@ -74,7 +74,7 @@ def _slopes(res, truth) -> pd.DataFrame:
 
 
 def _rho_bias(res, truth) -> float:
-    r = res.summary.query("parameter == 'rho'")
+    r = res.posterior_summary.query("parameter == 'rho'")
     errors = [m - truth["rho"][s] for s, m in zip(r["series"], r["mean"], strict=True)]
     return float(np.mean(errors))
 

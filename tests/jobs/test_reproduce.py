@@ -47,7 +47,8 @@ def _stub_bayes(monkeypatch, fixture_dir: Path | None, *, fit_error: BaseExcepti
         if fit_error is not None:
             raise fit_error
         tree = xr.open_datatree(fixture_dir / "posterior.nc", engine="h5netcdf").load()
-        return SimpleNamespace(idata=tree, summary=pd.read_csv(fixture_dir / "summary.csv"))
+        return SimpleNamespace(idata=tree,
+                               posterior_summary=pd.read_csv(fixture_dir / "summary.csv"))
 
     def write_fit_files(result, out_dir):  # noqa: ARG001
         out_dir = Path(out_dir)

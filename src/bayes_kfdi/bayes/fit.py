@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ import xarray as xr
 
 from bayes_kfdi.bayes.diagnostics import Diagnostics, diagnose, ppc_table, warn_if_not_converged
 from bayes_kfdi.bayes.model import ModelData, build_model, prepare_data
+from bayes_kfdi.bayes.results import PosteriorEstimates
 from bayes_kfdi.bayes.spec import HierarchicalSpec
 from bayes_kfdi.bayes.summary import summarize
 from bayes_kfdi.data.panel import PanelData
@@ -66,11 +68,18 @@ PRIOR_VARS = ("beta", "beta_trend")
 #: non-centred effects (``*_z``), exact functions of the stored effects and their
 #: scales. They are kept in memory (log prior, predictive draws need them).
 _DROP_SUFFIXES = ("_z",)
+#: ``progress`` of :func:`fit`: off, the sampler's bar, or a nutpie progress callback.
+Progress = bool | Callable[[list[Any]], None]
 
 
-@dataclass(frozen=True, slots=True)
-class FitResult:
-    """A finished fit.
+@dataclass(frozen=True, slots=True, repr=False)
+class FitResult(PosteriorEstimates):
+    """A finished fit, with the results face of a GMM result.
+
+    ``params`` (posterior means), ``std_errors`` (posterior sds), ``conf_int(level)``
+    (highest-density intervals), ``nobs``, ``model_label``, ``summary()`` (a
+    :class:`~bayes_kfdi.tables.ResultTable`), ``to_frame()``, ``to_latex()``; labels and
+    the multi-series index are described in :mod:`bayes_kfdi.bayes.results`.
 
     Attributes
     ----------
@@ -79,8 +88,9 @@ class FitResult:
         constant_data; provenance in ``idata.attrs``.
     spec : HierarchicalSpec
     diagnostics : Diagnostics
-    summary : pandas.DataFrame
-        SCHEMA section 3 table (see :func:`bayes_kfdi.bayes.summary.summarize`).
+    posterior_summary : pandas.DataFrame
+        SCHEMA section 3 table, written as ``summary.csv`` (see
+        :func:`bayes_kfdi.bayes.summary.summarize`).
     ppc : pandas.DataFrame
         Per-series predictive checks (share at floor, mean, sd).
     timings : dict of str to float
@@ -90,9 +100,19 @@ class FitResult:
     idata: xr.DataTree
     spec: HierarchicalSpec
     diagnostics: Diagnostics
-    summary: pd.DataFrame
+    posterior_summary: pd.DataFrame
     ppc: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
+
+    def _fit(self) -> FitResult:
+        return self
+
+    def __repr__(self) -> str:
+        post = self.idata["posterior"]
+        state = "converged" if self.diagnostics.converged else "NOT CONVERGED"
+        return (f"<FitResult: {self.model_label} of {self.depvar}, {len(self.series)} series, "
+                f"{len(self.params)} coefficients, {self.nobs} obs, "
+                f"{post.sizes['chain']}x{post.sizes['draw']} draws, {state}>")
 
 
 def _thin_step(idata: xr.DataTree, target: int) -> int:
@@ -127,9 +147,18 @@ def _versions() -> dict[str, str]:
 
 
 def sample_model(
-    model: pm.Model, spec: HierarchicalSpec, *, progress: bool = True
+    model: pm.Model, spec: HierarchicalSpec, *, progress: Progress = False
 ) -> tuple[xr.DataTree, dict[str, float]]:
     """Sample ``model`` with the backend named in ``spec.sampler``.
+
+    Parameters
+    ----------
+    model : pymc.Model
+    spec : HierarchicalSpec
+    progress : bool or callable
+        ``True``: the sampler's own progress bar. A callable: nutpie calls it with its
+        ``ChainProgress`` list instead of drawing a bar (draws, divergences, run time per
+        chain); PyMC and numpyro, which take no callback, show their own bar.
 
     Returns
     -------
@@ -154,7 +183,8 @@ def sample_model(
             chains=cfg.chains,
             cores=cfg.cores,
             seed=cfg.seed,
-            progress_bar=progress,
+            progress_bar=progress is True,
+            progress_callback=progress if callable(progress) else None,
             save_warmup=False,
             target_accept=cfg.target_accept,
             adaptation=cfg.adaptation,
@@ -187,7 +217,7 @@ def sample_model(
             nuts={
                 "max_treedepth" if cfg.sampler == "pymc" else "max_tree_depth": cfg.max_treedepth
             },
-            progressbar=progress,
+            progressbar=bool(progress),
             compute_convergence_checks=False,
         )
     t2 = time.perf_counter()
@@ -333,7 +363,7 @@ def fit(
     panel: PanelData | pd.DataFrame | ModelData,
     *,
     data_sha256: str | None = None,
-    progress: bool = True,
+    progress: Progress = False,
     log_likelihood: bool = True,
     predictive: bool = True,
     log_prior: bool | Callable[[str], bool] = False,
@@ -348,8 +378,9 @@ def fit(
         :mod:`bayes_kfdi.multisource`) is used as is.
     data_sha256 : str, optional
         Hash of the data file, recorded in the provenance (the CLI passes the file's).
-    progress : bool
-        Show sampler progress bars.
+    progress : bool or callable
+        Off by default (the library is silent); ``True`` shows the sampler's progress
+        bar; a callable receives nutpie's per-chain progress (see :func:`sample_model`).
     log_likelihood, predictive : bool
         Compute the pointwise log-likelihood (for LOO) and posterior predictive draws.
     log_prior : bool or callable
@@ -425,7 +456,7 @@ def fit(
         idata=idata,
         spec=spec,
         diagnostics=diag,
-        summary=summary,
+        posterior_summary=summary,
         ppc=ppc,
         timings={"build": t_build, **timings, "postprocess": t_post},
     )

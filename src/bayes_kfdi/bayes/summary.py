@@ -4,18 +4,23 @@ Slopes are on the original covariate scale (per unit of the log covariate), so t
 compare with GMM coefficients. A time-varying slope is summarised at the average year of
 the modelled rows in its ``beta`` row (``year`` holds that average year) and in full in
 ``beta_t`` rows, one per year; its per-year change is the ``beta_trend`` row.
+
+Interval kinds: ``q05``/``q95`` are equal-tailed quantiles (the file's contract);
+``hdi_low``/``hdi_high`` are the highest-density interval of the same probability, the
+interval the report, :meth:`bayes_kfdi.bayes.fit.FitResult.conf_int` and the tables use.
+Every statistic comes from one :func:`arviz_stats.summary` call per kind of interval.
 """
 
 from __future__ import annotations
 
-import arviz as az
+import arviz_stats as azs
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from bayes_kfdi.constants import CI_PROB
 
-__all__ = ["SUMMARY_COLUMNS", "summarize", "REPORTED"]
+__all__ = ["SUMMARY_COLUMNS", "summarize", "posterior_stats", "REPORTED", "INTERVAL_KIND"]
 
 SUMMARY_COLUMNS = (
     "parameter",
@@ -32,7 +37,12 @@ SUMMARY_COLUMNS = (
     "mcse_mean",
     "converged",
     "prior_sd",
+    "hdi_low",
+    "hdi_high",
 )
+#: Interval kind of ``hdi_low``/``hdi_high`` and of every interval shown beside a fit.
+INTERVAL_KIND = "HDI"
+_SAMPLE_DIMS = ("chain", "draw")
 
 #: (posterior variable, parameter label, fixed term label or None = use the term dim)
 REPORTED: tuple[tuple[str, str, str | None], ...] = (
@@ -50,6 +60,42 @@ REPORTED: tuple[tuple[str, str, str | None], ...] = (
 )
 
 
+def posterior_stats(ds: xr.Dataset, prob: float = CI_PROB) -> xr.Dataset:
+    """Mean, sd, equal-tailed and HDI bounds, R-hat, ESS and MCSE of every variable.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Draws with ``chain`` and ``draw`` dims.
+    prob : float
+        Interval probability.
+
+    Returns
+    -------
+    xarray.Dataset
+        The variables of ``ds`` with a ``summary`` dim: ``mean, sd, eti_lb, eti_ub,
+        ess_bulk, ess_tail, r_hat, mcse_mean, mcse_sd, hdi_lb, hdi_ub``.
+    """
+    common = {"fmt": "xarray", "ci_prob": prob, "round_to": "none", "sample_dims": _SAMPLE_DIMS}
+    full = azs.summary(ds, kind="all", ci_kind="eti", **common)
+    hdi = azs.summary(ds, kind="stats", ci_kind="hdi", **common)
+    # arviz names the bounds after the probability in percent (eti90_lb); drop the number
+    rename = {str(v): str(v)[:3] + str(v)[-3:] for v in full["summary"].values
+              if str(v).startswith(("eti", "hdi"))}
+    full = full.assign_coords(summary=[rename.get(str(v), str(v)) for v in full["summary"].values])
+    bounds = hdi.sel(summary=[v for v in hdi["summary"].values if str(v).startswith("hdi")])
+    bounds = bounds.assign_coords(summary=["hdi_lb", "hdi_ub"])
+    return xr.concat([full, bounds], dim="summary")
+
+
+def _index(da: xr.DataArray) -> list[dict[str, int]]:
+    extra = [d for d in da.dims if d not in _SAMPLE_DIMS]
+    if not extra:
+        return [{}]
+    return [dict(zip(extra, combo, strict=True))
+            for combo in np.ndindex(*[da.sizes[d] for d in extra])]
+
+
 def summarize(idata: xr.DataTree, *, converged: bool, prob: float = CI_PROB) -> pd.DataFrame:
     """One row per scalar reported parameter.
 
@@ -61,7 +107,8 @@ def summarize(idata: xr.DataTree, *, converged: bool, prob: float = CI_PROB) -> 
         Fit-level convergence flag, copied into every row so that no consumer of the
         CSV can miss a failed fit.
     prob : float
-        Central interval probability; the defaults give ``q05`` and ``q95``.
+        Interval probability; the defaults give ``q05`` and ``q95`` (equal-tailed) and
+        the 90% ``hdi_low``/``hdi_high``.
 
     Returns
     -------
@@ -71,62 +118,53 @@ def summarize(idata: xr.DataTree, *, converged: bool, prob: float = CI_PROB) -> 
     post = idata["posterior"].to_dataset()
     prior = idata["prior"].to_dataset() if "prior" in idata.children else None
     ref_year = float(idata.attrs.get("reference_year", np.nan))
-    lo, hi = (1 - prob) / 2, 1 - (1 - prob) / 2
+    names = [var for var, _, _ in REPORTED if var in post]
+    if not names:
+        return pd.DataFrame(columns=list(SUMMARY_COLUMNS))
+    table = posterior_stats(post[names], prob)
+    tv_terms = (
+        {str(t) for t in post["beta_t"]["tv_term"].values}
+        if "beta_t" in post and "tv_term" in post["beta_t"].dims else set()
+    )
     rows = []
     for var, label, fixed_term in REPORTED:
         if var not in post:
             continue
         da = post[var]
-        ds = da.to_dataset(name=var)
-        rhat = az.rhat(ds)[var]
-        ess_b = az.ess(ds, method="bulk")[var]
-        ess_t = az.ess(ds, method="tail")[var]
-        mcse = az.mcse(ds, method="mean")[var]
-        stacked = da.stack(sample=("chain", "draw"))
-        mean = stacked.mean("sample")
-        sd = stacked.std("sample", ddof=1)
-        q = stacked.quantile([lo, hi], dim="sample")
+        stat = table[var]
         prior_sd = (
-            prior[var].stack(sample=("chain", "draw")).std("sample", ddof=1)
+            prior[var].stack(sample=_SAMPLE_DIMS).std("sample", ddof=1)
             if prior is not None and var in prior else None
         )
-        extra = [d for d in da.dims if d not in ("chain", "draw")]
-        index = (
-            [{}]
-            if not extra
-            else [
-                dict(zip(extra, combo, strict=True))
-                for combo in np.ndindex(*[da.sizes[d] for d in extra])
-            ]
-        )
-        for pos in index:
-            sel = {d: i for d, i in pos.items()}
-            labels = {d: da[d].values[i] for d, i in pos.items()}
+        for sel in _index(da):
+            labels = {d: da[d].values[i] for d, i in sel.items()}
             term = fixed_term
             if term is None:
-                term = next(
-                    (str(labels[d]) for d in ("term", "tv_term") if d in labels), ""
-                )
+                term = next((str(labels[d]) for d in ("term", "tv_term") if d in labels), "")
             year = labels.get("year", np.nan)
-            if label == "beta" and "beta_t" in post and "tv_term" in post["beta_t"].dims:
-                if term in [str(t) for t in post["beta_t"]["tv_term"].values]:
-                    year = ref_year
+            if label == "beta" and term in tv_terms:
+                year = ref_year
+            cell = stat.isel(sel)
+            value = {str(k): float(v) for k, v in zip(cell["summary"].values, cell.values,
+                                                       strict=True)}
             rows.append(
                 {
                     "parameter": label,
                     "series": str(labels.get("series", "")),
                     "term": term,
                     "year": year,
-                    "mean": float(mean.isel(sel)),
-                    "sd": float(sd.isel(sel)),
-                    "q05": float(q.isel(sel).sel(quantile=lo)),
-                    "q95": float(q.isel(sel).sel(quantile=hi)),
-                    "r_hat": float(rhat.isel(sel)),
-                    "ess_bulk": float(ess_b.isel(sel)),
-                    "ess_tail": float(ess_t.isel(sel)),
-                    "mcse_mean": float(mcse.isel(sel)),
+                    "mean": value["mean"],
+                    "sd": value["sd"],
+                    "q05": value["eti_lb"],
+                    "q95": value["eti_ub"],
+                    "r_hat": value["r_hat"],
+                    "ess_bulk": value["ess_bulk"],
+                    "ess_tail": value["ess_tail"],
+                    "mcse_mean": value["mcse_mean"],
                     "converged": bool(converged),
                     "prior_sd": np.nan if prior_sd is None else float(prior_sd.isel(sel)),
+                    "hdi_low": value["hdi_lb"],
+                    "hdi_high": value["hdi_ub"],
                 }
             )
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))

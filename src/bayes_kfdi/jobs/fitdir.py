@@ -50,7 +50,7 @@ def write_fit_files(result: FitResult, out_dir: str | Path) -> Path:
     tree = stored_tree(result)
     writer.write_via(out / "posterior.nc", lambda tmp: tree.to_netcdf(
         tmp, engine="h5netcdf", encoding=_encoding(tree)))
-    writer.write_csv(out / "summary.csv", result.summary)
+    writer.write_csv(out / "summary.csv", result.posterior_summary)
     if not result.ppc.empty:
         writer.write_csv(out / "ppc.csv", result.ppc)
     writer.write_json(out / "diagnostics.json", result.diagnostics.to_attrs())

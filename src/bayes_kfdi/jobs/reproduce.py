@@ -245,7 +245,7 @@ def _run_inputs(run_dir: Path, fit_result: Any, gmm: dict[str, dict[str, Any]],
                                      run_dir / GMM_DIR / name))
     return check_inputs(RunInputs(
         run_dir=run_dir,
-        summary=summary_frame(fit_result.summary),
+        summary=summary_frame(fit_result.posterior_summary),
         posterior=stored_tree(fit_result),
         gmm=tuple(sorted(equations, key=lambda e: (e.series, e.variant))),
         data_check=_as_stored(check),

@@ -1,4 +1,19 @@
-"""Matplotlib figures for the report. Functions take tidy tables and return a Figure.
+"""Figures for the report. Functions take tidy tables or a fit's tree and return a Figure.
+
+arviz-plots (matplotlib backend) draws what it has a plot for, straight from the fit's
+DataTree: the Pareto-k diagnostic (:func:`pareto_k_plot`, ``plot_khat``) and the
+predictive check of the outcome's distribution (:func:`ppc_dist_plot`,
+``plot_ppc_dist``). The rest are drawn with matplotlib by hand, each for a reason:
+
+- :func:`forest_plot`, :func:`source_forest_plot`: ``plot_forest`` draws posterior
+  draws only; these overlay GMM point estimates and Wald intervals (and ROPE bands) on
+  the posterior intervals, row by row, from the report's claim table.
+- :func:`ppc_plot`: per-series statistics (share at the floor, mean, sd) of a
+  long-format outcome whose series is a coordinate of the observation dim, not a dim
+  arviz-plots can facet on; the table is the report's one predictive-check table.
+- :func:`slope_path_plot`, :func:`wage_effect_plot`, :func:`contrast_plot`: bands over
+  years with a GMM line, bars by method and period, and derived contrasts have no
+  arviz-plots counterpart.
 
 Nothing here writes files; :mod:`bayes_kfdi.report.render` saves and embeds figures.
 """
@@ -21,6 +36,8 @@ __all__ = [
     "wage_effect_plot",
     "source_forest_plot",
     "contrast_plot",
+    "pareto_k_plot",
+    "ppc_dist_plot",
 ]
 
 BAYES_COLOR = "#1f5f9e"
@@ -288,3 +305,55 @@ def contrast_plot(table: pd.DataFrame, *, title: str, reference: str, ci_prob: f
     axes[0].legend(loc="best", fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
+
+
+def _arviz_figure(plot_collection: object, title: str) -> Figure:
+    fig = plot_collection.viz["figure"].item()  # type: ignore[attr-defined]
+    fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def pareto_k_plot(tree: object, *, title: str) -> Figure:
+    """Pareto k of each observation's PSIS-LOO weights, with the fit's threshold.
+
+    The threshold is sample-size aware (``min(1 - 1/log10(S), 0.7)``, the ``good_k`` of
+    :func:`arviz_stats.loo`); LOO is the fit's cached one
+    (:func:`bayes_kfdi.bayes.compare.fit_loo`).
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        A fit with a ``log_likelihood`` group.
+    title : str
+        Figure title.
+    """
+    import arviz_plots as azp
+
+    from bayes_kfdi.bayes.compare import bad_k_count, fit_loo
+
+    elpd = fit_loo(tree)  # type: ignore[arg-type]
+    n_bad, good, _ = bad_k_count(elpd)
+    pc = azp.plot_khat(elpd, threshold=good, backend="matplotlib")
+    return _arviz_figure(pc, f"{title} ({n_bad} of {elpd.n_data_points} above {good:.2f})")
+
+
+def ppc_dist_plot(tree: object, *, title: str, num_samples: int = 50) -> Figure:
+    """Empirical CDF of the observed outcome over replicated ones (``plot_ppc_dist``).
+
+    An ECDF rather than a density, since floor-coded outcomes put a point mass at the
+    floor that a kernel density smears.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        A fit with ``posterior_predictive`` and ``observed_data`` groups.
+    title : str
+        Figure title.
+    num_samples : int
+        Replicated data sets drawn.
+    """
+    import arviz_plots as azp
+
+    pc = azp.plot_ppc_dist(tree, var_names=["fdi"], kind="ecdf", num_samples=num_samples,
+                           backend="matplotlib")
+    return _arviz_figure(pc, title)

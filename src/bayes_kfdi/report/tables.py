@@ -11,11 +11,11 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import arviz_stats as azs
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from bayes_kfdi.bayes.compare import PARETO_K_MAX, bad_k_count, fit_loo
 from bayes_kfdi.constants import ESS_MIN, FDI_FLOOR, RHAT_MAX
 from bayes_kfdi.report.hypothesis import DECISIONS, HypothesisResult, WageEffectSpec
 from bayes_kfdi.report.inputs import (
@@ -42,9 +42,9 @@ __all__ = [
 #: Outcomes within this distance of log(3) count as floor-coded (CSV round trips keep at
 #: least 6 decimals).
 FLOOR_TOL = 1e-6
-#: Pareto-k above which a PSIS-LOO estimate is unreliable for that observation
-#: (Vehtari et al. 2024 use min(1 - 1/log10(S), 0.7); 0.7 is the large-S limit).
-PARETO_K_BAD = 0.7
+#: Large-S limit of the Pareto-k threshold; the table uses the fit's sample-size-aware
+#: threshold min(1 - 1/log10(S), 0.7) (Vehtari et al. 2024; :func:`pareto_k_threshold`).
+PARETO_K_BAD = PARETO_K_MAX
 
 
 def _agree_word(bayes: str, gmm: str) -> str:
@@ -122,21 +122,24 @@ def loo_table(inputs: RunInputs) -> tuple[pd.DataFrame, str]:
     -------
     (table, note)
         ``table`` has columns ``quantity, value``: elpd_loo, its se, p_loo, the number of
-        observations, and the count of Pareto-k values above :data:`PARETO_K_BAD`.
+        observations, the sample-size-aware Pareto-k threshold for the fit's draws and the
+        count of Pareto-k values above it (LOO from :func:`bayes_kfdi.bayes.compare.fit_loo`,
+        computed once per tree).
     """
     tree = inputs.posterior
     if tree is None or "log_likelihood" not in tree.children:
         return pd.DataFrame(columns=["quantity", "value"]), (
             "not available: posterior.nc has no log_likelihood group"
         )
-    elpd = azs.loo(tree)
-    k = np.asarray(elpd.pareto_k.values if hasattr(elpd.pareto_k, "values") else elpd.pareto_k)
+    elpd = fit_loo(tree)
+    n_bad, good, _ = bad_k_count(elpd)
     rows = [
         ("elpd_loo", float(elpd.elpd)),
         ("se(elpd_loo)", float(elpd.se)),
         ("p_loo", float(elpd.p)),
         ("observations", float(elpd.n_data_points)),
-        (f"Pareto k > {PARETO_K_BAD}", float(np.sum(k > PARETO_K_BAD))),
+        (f"Pareto k threshold ({elpd.n_samples} draws)", good),
+        (f"Pareto k > {good:.2f}", float(n_bad)),
     ]
     return pd.DataFrame(rows, columns=["quantity", "value"]), ""
 
