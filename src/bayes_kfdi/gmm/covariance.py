@@ -70,15 +70,17 @@ def windmeijer(
         D = V_2 X'Z A_2 \sum_i \big[(g_i'c)\, Z_i'X_i + g_i\, c' Z_i'X_i\big],\qquad
         V_{2c} = V_2 + D V_2 + V_2 D' + D V_{1r} D'.
 
-    This is xtabond2's arrangement (Roodman 2009, sec. 2.4); the per-group sums are two
-    sparse products, so no group loop is needed.
+    This is xtabond2's arrangement (Roodman 2009, sec. 2.4); the per-group sums are a sparse
+    product and weighted counts, so no group loop is needed.
     """
     c = a2 @ ze2
     s_i = g1 @ c  # (N,) e1_i'Z_i A2 Z'e2
     term1 = np.asarray(z.T @ (x * s_i[gid][:, None]))
     zc = np.asarray(z @ c).ravel()
-    p = sp.csr_matrix((np.ones(gid.size), (gid, np.arange(gid.size))), shape=(n_groups, gid.size))
-    q = np.asarray(p @ (x * zc[:, None]))  # (N, k): c'Z_i'X_i
+    xzc = x * zc[:, None]
+    # (N, k): c'Z_i'X_i, each group's rows added in order
+    q = np.stack([np.bincount(gid, weights=xzc[:, j], minlength=n_groups)
+                  for j in range(x.shape[1])], axis=1).reshape(n_groups, x.shape[1])
     term2 = g1.T @ q
     d = v2 @ zx.T @ a2 @ (term1 + term2)
     out = v2 + d @ v1_robust @ d.T + d @ v2 + v2 @ d.T

@@ -165,7 +165,7 @@ def diff_hansen_stat(
     s: Float64Array,
     zx: Float64Array,
     zy: Float64Array,
-    z: sp.csc_matrix,
+    zt: sp.csr_matrix,
     x: Float64Array,
     y: Float64Array,
     full_stat: float,
@@ -175,9 +175,10 @@ def diff_hansen_stat(
 ) -> tuple[TestStatistic, TestStatistic] | InapplicableTest:
     """Difference-in-Sargan/Hansen for one instrument group (Roodman 2009, sec. 2.3).
 
-    ``other`` marks the instruments *not* in the group. The model is re-estimated with
-    those only, using the sub-block of the moment covariance ``S``; the restricted J and
-    its difference from the full J are returned as (excluded, difference).
+    ``other`` marks the instruments *not* in the group; ``zt`` is ``Z'`` as CSR. The
+    model is re-estimated with those only, using the sub-block of the moment covariance
+    ``S``; the restricted J and its difference from the full J are returned as
+    (excluded, difference).
     """
     n_other = int((other & ~a1_dropped).sum())
     if not (n_other >= k and n_other < j0):
@@ -192,7 +193,7 @@ def diff_hansen_stat(
         return InapplicableTest("coefficients are not identified without the group")
     b = vr @ zxp.T @ app @ zy[idx]
     e = y - x @ b
-    zep = np.asarray(z.T @ e).ravel()[idx]  # = Z[:, idx]'e without slicing Z
+    zep = np.asarray(zt @ e).ravel()[idx]  # = Z[:, idx]'e without slicing Z
     excl = float(zep @ app @ zep)
     diff = full_stat - excl
     df_diff = j0 - n_other - v2_dropped

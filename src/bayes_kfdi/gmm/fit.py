@@ -20,7 +20,11 @@ from bayes_kfdi.gmm.covariance import group_moments, moment_covariance, onestep_
 from bayes_kfdi.gmm.diagnostics import chi2_sf as _chi2_sf
 from bayes_kfdi.gmm.weights import invsym
 
-__all__ = ["GmmProblem", "GmmFit", "fit_gmm"]
+__all__ = ["GmmProblem", "GmmFit", "fit_gmm", "DENSE_ZHZ_CELLS"]
+
+#: Instrument matrices up to this many cells (rows x columns, 32 MB) enter ``Z'HZ`` as a
+#: dense array; larger ones stay sparse to bound memory. Both give the same numbers.
+DENSE_ZHZ_CELLS = 4_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +122,11 @@ def fit_gmm(p: GmmProblem, *, twostep: bool, robust: bool) -> GmmFit:
     zt = z.T.tocsr()
     zx = np.asarray(zt @ x)
     zy = np.asarray(zt @ y).ravel()
-    zhz = np.asarray((zt @ (p.h @ z)).todense())
+    if z.shape[0] * z.shape[1] <= DENSE_ZHZ_CELLS:
+        # the sparse product's sums in the same order, without its sparse bookkeeping
+        zhz = zt @ (p.h @ z.toarray())
+    else:
+        zhz = np.asarray((zt @ (p.h @ z)).todense())
     a1u, a1_dropped = invsym(zhz)
     j0 = int(zx.shape[0] - a1_dropped.sum())
     v1u = _solve_identified(zx, a1u, "one-step")

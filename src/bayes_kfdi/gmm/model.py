@@ -469,10 +469,11 @@ class SystemGMM:
             groups.append((g.label, ~(is_iv & (d.iv_group == gi))))
         out: dict[str, tuple[TestStatistic, TestStatistic] | InapplicableTest] = {}
         v_dropped = int((np.diag(res.cov) == 0).sum())
+        zt = p.z.T.tocsr()
         for label, other in groups:
             out[label] = diff_hansen_stat(
                 other=other, j0=res.j0, k=k, a1_dropped=res.a1_dropped, s=res.s, zx=res.zx,
-                zy=res.zy, z=p.z, x=p.x, y=p.y, full_stat=full.stat, full_df=res.j0 - k,
+                zy=res.zy, zt=zt, x=p.x, y=p.y, full_stat=full.stat, full_df=res.j0 - k,
                 v_dropped=v_dropped, v2_dropped=res.v2_dropped,
             )
         return out

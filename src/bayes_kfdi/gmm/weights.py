@@ -94,17 +94,19 @@ def stacked_h(h_group: Float64Array, used_rows: IntArray, rows_per_group: int) -
     """Block-diagonal ``I_N (x) H`` restricted to the stacked rows ``used_rows``."""
     g = used_rows // rows_per_group
     p = used_rows % rows_per_group
-    hs = sp.coo_matrix(h_group)
-    # pair every used row with the used rows of its own group through H's nonzeros
+    h_row, h_col = np.nonzero(h_group)
+    # every (group, nonzero of H) pair at once: (N, nnz) stacked positions, -1 if unused
     local = np.full((g.max() + 1 if used_rows.size else 0, rows_per_group), -1, dtype=np.int64)
     local[g, p] = np.arange(used_rows.size)
-    # every (group, nonzero of H) pair at once: (N, nnz) stacked positions, -1 if unused
-    ra, rb = local[:, hs.row], local[:, hs.col]
+    ra, rb = local[:, h_row], local[:, h_col]
     ok = (ra >= 0) & (rb >= 0)
-    vals = np.broadcast_to(hs.data, ra.shape)[ok]
+    vals = np.broadcast_to(h_group[h_row, h_col], ra.shape)[ok]
     n = used_rows.size
-    # COO -> CSR sorts each row's columns, so the result does not depend on pair order
-    return sp.csr_matrix((vals, (ra[ok], rb[ok])), shape=(n, n))
+    # groups in order, H's nonzeros row by row and used rows ascending: already CSR order
+    rows, cols = ra[ok], rb[ok]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return sp.csr_matrix((vals, cols, indptr), shape=(n, n))
 
 
 def invsym(
