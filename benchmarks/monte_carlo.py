@@ -11,7 +11,7 @@ GMM intervals are estimate +/- 1.645 Windmeijer-corrected SE.
 Usage::
 
     .venv/bin/python benchmarks/monte_carlo.py --n 20 [--draws N --tune N --chains N]
-        [--spec FILE.toml] [--out mc.csv]
+        [--spec FILE.toml] [--out mc.csv] [--scheduler serial|local|ADDRESS --workers N]
 
 The Bayesian fits run at the spec's own sampler settings unless --draws/--tune/--chains
 are given: at the default, about 115-140 s per panel on 2 cores, GMM fits included.
@@ -24,6 +24,20 @@ simulator cannot calibrate is skipped (and said so); the next seed takes its pla
 
 The full run (20 panels x 2 scenarios) takes well over an hour on 2 cores; --n sets the
 count.
+
+Each panel (its GMM fits and its Bayesian fit) is one task of a grid
+(``bayes_kfdi.jobs.grid``): ``--scheduler serial`` (the default) fits them one after
+another in this process, with the spec's chains in parallel on its ``cores``;
+``--scheduler local`` starts a Dask LocalCluster of ``--workers`` single-threaded
+processes, and an address (``tcp://host:8786``) uses a running Dask cluster whose
+workers have this package installed (``pip install "bayes-kfdi[dask]"``). Under Dask each
+fit runs its chains one after another (``cores = 1``) with one BLAS thread, so N workers
+fit N panels at once on N cores: panels are many and independent, so one panel per core
+keeps every core busy through tuning and compile, which parallel chains of one fit do not.
+nutpie seeds every chain on its own, so the draws do not depend on ``cores``. The table
+is written in the serial run's panel order whatever order the fits finish in; a panel
+whose fit fails is reported and left out of --out, so the next run with the same --out
+retries it.
 """
 
 from __future__ import annotations
@@ -33,6 +47,7 @@ import copy
 import hashlib
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +60,7 @@ from bayes_kfdi.bayes.spec import load_spec
 from bayes_kfdi.data.simulate import simulate_korea
 from bayes_kfdi.exceptions import DataError
 from bayes_kfdi.gmm import xtabond2
+from bayes_kfdi.jobs.grid import SERIAL, Task, iter_grid
 from bayes_kfdi.paper.equations import equation_frame, load_equations
 from bayes_kfdi.resources import models_dir
 
@@ -198,22 +214,85 @@ def simulate(scenario: str, seed: int):
     return simulate_korea(seed, **kw)
 
 
-def run_panel(scenario: str, seed: int, spec, skip_bayes: bool,
-              bayes_done: dict) -> list[dict]:
+def panel_task(scenario: str, seed: int, spec, fit_bayes: bool) -> dict:
+    """One panel of the grid: simulate it, fit GMM and (unless its twin does) the Bayes model.
+
+    Returns the GMM rows, the Bayesian rows (None when not fitted here) and the covariate
+    sds of this panel, which the driver puts together (a twin takes its owner's Bayes rows).
+    """
     sim = simulate(scenario, seed)
     frame = sim.frame.drop(columns=["fdi_latent"], errors="ignore")
-    sds = covariate_sd(frame)
-    new = gmm_rows(frame, sim.truth)
-    if not skip_bayes:
-        key = bayes_data_key(frame, spec, seed)
-        if key not in bayes_done:
-            bayes_done[key] = bayes_rows(frame, sim.truth, spec, seed)
-        else:
-            print(f"{scenario} seed={seed}: the Bayesian model sees the same data as the "
-                  "floor-coded twin; its fit is reused", flush=True)
-        new += copy.deepcopy(bayes_done[key])
+    return {"gmm": gmm_rows(frame, sim.truth),
+            "bayes": bayes_rows(frame, sim.truth, spec, seed) if fit_bayes else None,
+            "x_sd": covariate_sd(frame)}
+
+
+@dataclass
+class Panel:
+    """A panel still to fit: its place, seed, and whose Bayesian fit it uses."""
+
+    scenario: str
+    rep: int
+    seed: int
+    owner: int  # index of the panel whose task fits the Bayes model (itself, or a twin)
+
+    @property
+    def label(self) -> str:
+        return f"{self.scenario} rep={self.rep} seed={self.seed}"
+
+
+def simulable_seed(scenario: str, first: int):
+    """The first seed from ``first`` on that the simulator can calibrate, and its panel."""
+    for seed in range(first, first + MAX_SKIPPED_SEEDS):
+        try:
+            return seed, simulate(scenario, seed)
+        except DataError as exc:  # the simulator could not calibrate this seed
+            print(f"{scenario} seed={seed}: skipped ({exc})", flush=True)
+    raise SystemExit(
+        f"{MAX_SKIPPED_SEEDS} seeds in a row could not be simulated; expected a "
+        "seed to calibrate every few tries; fix the error printed above"
+    )
+
+
+def plan_panels(counts: dict, seed0: int, done: pd.DataFrame, spec,
+                skip_bayes: bool) -> list[Panel]:
+    """The panels not in ``done``, in the order the serial run fits them.
+
+    Scenarios take turns panel by panel, so a run stopped early keeps equal counts. A
+    panel whose Bayesian data equal an earlier panel's (see :func:`bayes_data_key`)
+    names that panel as its owner and reuses its fit.
+    """
+    panels: list[Panel] = []
+    next_seed = dict.fromkeys(SCENARIOS, seed0)
+    owners: dict[tuple[int, str], int] = {}
+    for i in range(max(counts.values())):
+        for scenario in SCENARIOS:
+            if i >= counts[scenario]:
+                continue
+            prior = (done[(done["scenario"] == scenario) & (done["rep"] == i)]
+                     if len(done) else done)
+            if len(prior):
+                next_seed[scenario] = int(prior["seed"].iloc[0]) + 1
+                continue
+            seed, sim = simulable_seed(scenario, next_seed[scenario])
+            next_seed[scenario] = seed + 1
+            owner = len(panels)
+            if not skip_bayes:
+                frame = sim.frame.drop(columns=["fdi_latent"], errors="ignore")
+                owner = owners.setdefault(bayes_data_key(frame, spec, seed), owner)
+            panels.append(Panel(scenario, i, seed, owner))
+    return panels
+
+
+def panel_rows(panel: Panel, own: dict, owner: dict) -> list[dict]:
+    """A panel's CSV rows: its GMM rows, then the Bayes rows of its owner (a copy)."""
+    new = list(own["gmm"])
+    if owner["bayes"] is not None:
+        new += copy.deepcopy(owner["bayes"])
     for r in new:
-        r["x_sd"] = sds.get((r["series"], r["term"]), np.nan)
+        r["x_sd"] = own["x_sd"].get((r["series"], r["term"]), np.nan)
+        r.update({"scenario": panel.scenario, "floor": panel.scenario != "nofloor",
+                  "rep": panel.rep, "seed": panel.seed})
     return new
 
 
@@ -267,7 +346,7 @@ def summarise(df: pd.DataFrame) -> None:
     print(by_series.to_string(float_format=lambda v: f"{v:.3f}"))
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=20, help="panels per scenario (floor, no floor)")
     ap.add_argument("--n-feedback", type=int, default=0, help="feedback panels")
@@ -278,49 +357,63 @@ def main() -> None:
     ap.add_argument("--chains", type=int, default=None)
     ap.add_argument("--skip-bayes", action="store_true")
     ap.add_argument("--out", default=None)
-    args = ap.parse_args()
+    ap.add_argument("--scheduler", default=SERIAL,
+                    help="serial (this process), local (a Dask LocalCluster) or the address "
+                         "of a running Dask scheduler")
+    ap.add_argument("--workers", type=int, default=2,
+                    help="LocalCluster workers, each fitting one panel at a time on one core")
+    return ap.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     spec = load_spec(args.spec).with_sampler(draws=args.draws, tune=args.tune, chains=args.chains)
+    if args.scheduler != SERIAL:
+        # one core per worker: chains run one after another, so N workers fit N panels
+        spec = spec.with_sampler(cores=1)
     out = Path(args.out) if args.out else None
     done = pd.read_csv(out) if out is not None and out.exists() else pd.DataFrame()
-    rows = done.to_dict("records")
     t_start = time.perf_counter()
     counts = {"floor": args.n, "nofloor": args.n, "feedback": args.n_feedback}
-    next_seed = dict.fromkeys(SCENARIOS, args.seed0)
-    bayes_done: dict[tuple[int, str], list[dict]] = {}
-    # Scenarios take turns panel by panel, so a run stopped early keeps equal counts.
-    for i in range(max(counts.values())):
-        for scenario in SCENARIOS:
-            if i >= counts[scenario]:
+    panels = plan_panels(counts, args.seed0, done, spec, args.skip_bayes)
+    tasks = [Task(panel_task, {"scenario": p.scenario, "seed": p.seed, "spec": spec,
+                               "fit_bayes": not args.skip_bayes and p.owner == k},
+                  p.label) for k, p in enumerate(panels)]
+    results: dict[int, dict] = {}
+    finished: dict[int, list[dict]] = {}
+    for res in iter_grid(tasks, scheduler=args.scheduler, n_workers=args.workers):
+        if not res.ok:
+            print(f"{res.label}: failed ({res.error}); rerun with the same --out to retry",
+                  flush=True)
+            continue
+        results[res.index] = res.value
+        # a panel is written once its own task and its Bayes owner's have both come back
+        for k, p in enumerate(panels):
+            if k in finished or k not in results or p.owner not in results:
                 continue
-            prior = (done[(done["scenario"] == scenario) & (done["rep"] == i)]
-                     if len(done) else done)
-            if len(prior):
-                next_seed[scenario] = int(prior["seed"].iloc[0]) + 1
-                continue
-            for _ in range(MAX_SKIPPED_SEEDS):
-                seed = next_seed[scenario]
-                next_seed[scenario] += 1
-                try:
-                    new = run_panel(scenario, seed, spec, args.skip_bayes, bayes_done)
-                    break
-                except DataError as exc:  # the simulator could not calibrate this seed
-                    print(f"{scenario} seed={seed}: skipped ({exc})", flush=True)
-            else:
-                raise SystemExit(
-                    f"{MAX_SKIPPED_SEEDS} seeds in a row could not be simulated; expected a "
-                    "seed to calibrate every few tries; fix the error printed above"
-                )
-            for r in new:
-                r.update({"scenario": scenario, "floor": scenario != "nofloor", "rep": i,
-                          "seed": seed})
-            rows += new
+            if p.owner != k:
+                print(f"{p.label}: the Bayesian model sees the same data as the "
+                      "floor-coded twin; its fit is reused", flush=True)
+            new = finished[k] = panel_rows(p, results[k], results[p.owner])
             if out is not None:  # written after every panel, so a long run can resume
-                pd.DataFrame(rows).to_csv(out, index=False)
+                write_rows(out, done, panels, finished)
             ok = all(r["converged"] for r in new if r["method"] == "bayes")
             conv = "" if args.skip_bayes else f"Bayes converged: {ok}, "
-            print(f"{scenario} rep={i} seed={seed}: {len(new)} estimates, {conv}"
+            print(f"{p.label}: {len(new)} estimates, {conv}"
                   f"{time.perf_counter() - t_start:.0f} s so far", flush=True)
+    missing = [p.label for k, p in enumerate(panels) if k not in finished]
+    if missing:
+        print(f"{len(missing)} of {len(panels)} panels failed (or their twin's Bayesian fit "
+              f"did) and are not in the table: {', '.join(missing)}")
+    rows = done.to_dict("records") + [r for k in sorted(finished) for r in finished[k]]
     summarise(pd.DataFrame(rows))
+
+
+def write_rows(out: Path, done: pd.DataFrame, panels: list[Panel],
+               finished: dict[int, list[dict]]) -> None:
+    """Rewrite ``out``: the resumed rows, then the finished panels in the serial order."""
+    rows = done.to_dict("records") + [r for k in sorted(finished) for r in finished[k]]
+    pd.DataFrame(rows).to_csv(out, index=False)
 
 
 if __name__ == "__main__":
