@@ -174,7 +174,7 @@ DEFAULT_FREE_VARIABLES = [
     ("impute_sigma", ("impute_term",), (9,)),
     ("impute_level", None, (557,)),
     ("impute_trend", None, (557,)),
-    ("impute_missing_z", None, (1237,)),
+    ("impute_missing_z", None, (1239,)),
     ("rho_mu", None, ()),
     ("rho_tau", None, ()),
     ("rho_c", None, (1,)),
@@ -186,8 +186,8 @@ DEFAULT_FREE_VARIABLES = [
     ("beta_mu", ("term",), (9,)),
     ("beta_tau", None, ()),
     ("beta_tau_motive", None, ()),
-    ("beta_root_c", None, (15,)),
-    ("beta_root_z", None, (12,)),
+    ("beta_root_c", None, (11,)),
+    ("beta_root_z", None, (16,)),
     ("beta_motive_z", None, (3, 9)),
     ("trend_mu", ("lin_term",), (2,)),
     ("trend_tau", None, ()),
@@ -199,8 +199,8 @@ DEFAULT_FREE_VARIABLES = [
     ("gamma_y0", ("series",), (6,)),
     ("gamma_y0_floor_orth", ("series",), (6,)),
     ("lambda_xbar_qr", ("series", "term"), (6, 9)),
-    ("u_unit_c", None, (71,)),
-    ("u_unit_z", None, (127,)),
+    ("u_unit_c", None, (54,)),
+    ("u_unit_z", None, (144,)),
 ]
 
 

@@ -198,7 +198,10 @@ def test_committed_example_traces_to_its_run_files() -> None:
         assert cells.cells[(series, term, "level", "bayes_mean")] == _fmt(float(s["mean"]))
         g = json.loads((EXAMPLE / "run" / "gmm" / f"{series}.json").read_text())
         assert cells.cells[(series, term, "level", "gmm_coef")] == _fmt(g["coef"][term])
-        assert cells.cells[(series, term, "level", "gmm_se")] == _fmt(g["se"][term])
+        z = stats.norm.ppf(0.95)
+        b, se = g["coef"][term], g["se"][term]
+        assert cells.cells[(series, term, "level", "gmm_ci")] == (
+            f"[{_fmt(b - z * se)}, {_fmt(b + z * se)}]")
 
 
 def test_simulated_data_get_the_banner_and_the_truth(run_dir: Path, hypotheses_path: Path,
