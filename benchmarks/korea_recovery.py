@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from monte_carlo import Z90, paper_commands, truth_at
+from monte_carlo import Z90, truth_at
 
 from bayes_kfdi.gmm import xtabond2
+from bayes_kfdi.paper.equations import load_equations
 from bayes_kfdi.resources import data_dir
 
 DATA_DIR = data_dir()
@@ -49,7 +50,8 @@ def main() -> None:
     rows = []
     # GMM slopes are compared with the truth at its reference year, as in monte_carlo.py
     gmm_year = truth["reference_year"]
-    for s, cmd in paper_commands().items():
+    baseline = {e.series: e.command for e in load_equations() if e.variant == "baseline"}
+    for s, cmd in baseline.items():
         sub = frame[frame["series"] == s].drop(columns=["series"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
