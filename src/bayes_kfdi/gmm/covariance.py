@@ -11,24 +11,39 @@ import scipy.sparse as sp
 
 from bayes_kfdi._typing import Float64Array, IntArray
 
-__all__ = ["group_moments", "moment_covariance", "onestep_robust", "windmeijer"]
+__all__ = ["group_moments", "moment_index", "moment_covariance", "onestep_robust",
+           "windmeijer"]
 
 
-def group_moments(z: sp.csc_matrix, e: Float64Array, gid: IntArray, n_groups: int) -> Float64Array:
+def group_moments(
+    z: sp.csc_matrix,
+    e: Float64Array,
+    gid: IntArray,
+    n_groups: int,
+    *,
+    index: tuple[IntArray, IntArray] | None = None,
+) -> Float64Array:
     """``G[i] = Z_i' e_i`` for every group, (N, L) dense.
 
     One weighted ``bincount`` over the stored entries of ``Z`` (column by column, rows in
     order), which adds each group's products in row order -- the same sums as the sparse
     product ``P (Z * e)`` with ``P`` the group indicator, without building ``P``.
+    ``index`` is :func:`moment_index` of the same ``Z``, to share it between calls.
     """
     if not z.has_sorted_indices:
         z = z.sorted_indices()
+        index = None
+    rows, key = index if index is not None else moment_index(z, gid, n_groups)
     n_cols = z.shape[1]
-    rows = z.indices
-    col = np.repeat(np.arange(n_cols, dtype=np.int64), np.diff(z.indptr))
-    sums = np.bincount(col * n_groups + gid[rows], weights=z.data * e[rows],
-                       minlength=n_cols * n_groups)
+    sums = np.bincount(key, weights=z.data * e[rows], minlength=n_cols * n_groups)
     return sums.reshape(n_cols, n_groups).T.copy()
+
+
+def moment_index(z: sp.csc_matrix, gid: IntArray, n_groups: int) -> tuple[IntArray, IntArray]:
+    """Row of each stored entry of ``Z`` (sorted CSC) and its (column, group) bin."""
+    rows = z.indices.astype(np.int64)
+    col = np.repeat(np.arange(z.shape[1], dtype=np.int64), np.diff(z.indptr))
+    return rows, col * n_groups + gid[rows]
 
 
 def moment_covariance(g: Float64Array) -> Float64Array:

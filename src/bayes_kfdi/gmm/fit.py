@@ -16,15 +16,17 @@ import scipy.sparse as sp
 
 from bayes_kfdi._typing import BoolArray, Float64Array, IntArray
 from bayes_kfdi.exceptions import IdentificationError, SingularMatrixWarning
-from bayes_kfdi.gmm.covariance import group_moments, moment_covariance, onestep_robust, windmeijer
+from bayes_kfdi.gmm.covariance import (
+    group_moments,
+    moment_covariance,
+    moment_index,
+    onestep_robust,
+    windmeijer,
+)
 from bayes_kfdi.gmm.diagnostics import chi2_sf as _chi2_sf
 from bayes_kfdi.gmm.weights import invsym
 
-__all__ = ["GmmProblem", "GmmFit", "fit_gmm", "DENSE_ZHZ_CELLS"]
-
-#: Instrument matrices up to this many cells (rows x columns, 32 MB) enter ``Z'HZ`` as a
-#: dense array; larger ones stay sparse to bound memory. Both give the same numbers.
-DENSE_ZHZ_CELLS = 4_000_000
+__all__ = ["GmmProblem", "GmmFit", "fit_gmm"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +124,7 @@ def fit_gmm(p: GmmProblem, *, twostep: bool, robust: bool) -> GmmFit:
     zt = z.T.tocsr()
     zx = np.asarray(zt @ x)
     zy = np.asarray(zt @ y).ravel()
-    if z.shape[0] * z.shape[1] <= DENSE_ZHZ_CELLS:
-        # the sparse product's sums in the same order, without its sparse bookkeeping
-        zhz = zt @ (p.h @ z.toarray())
-    else:
-        zhz = np.asarray((zt @ (p.h @ z)).todense())
+    zhz = np.asarray((zt @ (p.h @ z)).todense())
     a1u, a1_dropped = invsym(zhz)
     j0 = int(zx.shape[0] - a1_dropped.sum())
     v1u = _solve_identified(zx, a1u, "one-step")
@@ -147,7 +145,10 @@ def fit_gmm(p: GmmProblem, *, twostep: bool, robust: bool) -> GmmFit:
     if onestep_nonrobust:
         return GmmFit(b1, v1, v1, a1, e1, e1, None, zhz * sig2, zx, zy, sig2, j0, sargan,
                       float("nan"), a1_dropped, 0, False)
-    g1 = group_moments(z, e1, p.gid, p.n_groups)
+    if not z.has_sorted_indices:
+        z = z.sorted_indices()
+    index = moment_index(z, p.gid, p.n_groups)
+    g1 = group_moments(z, e1, p.gid, p.n_groups, index=index)
     s = moment_covariance(g1)
     v1r = onestep_robust(v1, zx, a1, s) if robust else None
     a2, a2_dropped = invsym(s)
@@ -181,7 +182,7 @@ def fit_gmm(p: GmmProblem, *, twostep: bool, robust: bool) -> GmmFit:
                              gid=p.gid, n_groups=p.n_groups)
         else:
             cov = v2
-        g2 = group_moments(z, e2, p.gid, p.n_groups)
+        g2 = group_moments(z, e2, p.gid, p.n_groups, index=index)
         return GmmFit(b2, (cov + cov.T) / 2, v2, a2, e2, e1, g2, s, zx, zy, sig2, j0, sargan,
                       hansen, a1_dropped, int(v2_dropped.sum()), singular)
     assert v1r is not None
