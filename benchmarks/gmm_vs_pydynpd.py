@@ -4,6 +4,8 @@ Run from the repository root with the project's venv::
 
     .venv/bin/python benchmarks/gmm_vs_pydynpd.py            # the Arellano-Bond system case
     .venv/bin/python benchmarks/gmm_vs_pydynpd.py --large    # + N=1000 T=20 and N=2000 T=30
+    git archive <commit> src | tar -x -C /tmp/before              # an earlier engine ...
+    .venv/bin/python benchmarks/gmm_vs_pydynpd.py --baseline-src /tmp/before/src  # ... too
 
 It creates ``benchmarks/.venv-pydynpd`` (gitignored) with ``pydynpd==0.2.2`` and
 ``numpy<2.4`` on first use (pydynpd 0.2.2 calls ``np.in1d``, which NumPy 2.4 removed), so
@@ -21,7 +23,9 @@ instrument building and the tests are all included: ``regression.abond(cmd, df, 
 and ``xtabond2(df, cmd, entity=..., time=...)``. Our worker alternates two kinds of call:
 the same command string again (the parsed command is reused, as in a loop over data sets
 with the same columns) and a fresh string each time (extra trailing blanks, so the
-command is parsed anew). Interleaving the rounds spreads the load of other processes on
+command is parsed anew). With ``--baseline-src`` a third worker in each round runs the
+same calls on another copy of the package (e.g. an earlier commit), for before/after
+ratios measured in the same run. Interleaving the rounds spreads the load of other processes on
 shared cores over both sides.
 
 It reports the **median** of the ``rounds * REPEATS`` timings per side (and the minimum),
@@ -190,16 +194,16 @@ def _name(pyd: str) -> str:
     return {"_con": "_cons"}.get(pyd, pyd.replace("L1.", "L."))
 
 
-def _env(setting: str) -> dict[str, str]:
+def _env(setting: str, src: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in THREAD_VARS}
     env.update(SETTINGS[setting])
-    env["PYTHONPATH"] = str(ROOT / "src")
+    env["PYTHONPATH"] = str(src)
     return env
 
 
-def _run(python: str, mode: str, args: list[str], setting: str) -> dict:
+def _run(python: str, mode: str, args: list[str], setting: str, src: Path = ROOT / "src") -> dict:
     out = subprocess.run([python, __file__, mode, *args], capture_output=True, text=True,
-                         check=True, env=_env(setting))
+                         check=True, env=_env(setting, src))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -214,19 +218,22 @@ def _agree(ours: dict, pyd: dict) -> tuple[bool, float]:
     return ok, float(rel.max())
 
 
-def bench(label: str, spec: dict, csv: Path, setting: str) -> dict:
+def bench(label: str, spec: dict, csv: Path, setting: str, baseline: Path | None) -> dict:
     """Interleaved rounds for one specification under one thread setting."""
     args = [str(csv), spec["ours"], spec["entity"], spec["time"], str(REPEATS)]
     pyd_args = [str(csv), spec["pydynpd"], spec["entity"], spec["time"], str(REPEATS)]
     pyd_t: list[float] = []
     warm: list[float] = []
     cold: list[float] = []
+    before: list[float] = []
     for _ in range(spec.get("rounds", ROUNDS)):
         pyd = _run(str(PY), "--pydynpd-worker", pyd_args, setting)
         ours = _run(sys.executable, "--ours-worker", args, setting)
         pyd_t += pyd["times"]
         warm += ours["times"]
         cold += ours["cold"]
+        if baseline is not None:
+            before += _run(sys.executable, "--ours-worker", args, setting, baseline)["times"]
     agree, rel = _agree(ours, pyd)
     row = dict(label=label, setting=setting, pydynpd=float(np.median(pyd_t)),
                ours=float(np.median(warm)), ours_cold=float(np.median(cold)),
@@ -243,6 +250,11 @@ def bench(label: str, spec: dict, csv: Path, setting: str) -> dict:
           f"{row['ours_cold'] * ms:.2f} ms -> {row['pydynpd'] / row['ours_cold']:.1f}x")
     print(f"   minimum: pydynpd {row['pyd_min'] * ms:.2f} ms, ours {row['ours_min'] * ms:.2f} "
           f"ms -> {row['pyd_min'] / row['ours_min']:.1f}x")
+    if before:
+        row["before"] = float(np.median(before))
+        print(f"   baseline copy ({baseline}): median {row['before'] * ms:.2f} ms -> pydynpd "
+              f"{row['pydynpd'] / row['before']:.1f}x; ours now {row['before'] / row['ours']:.2f}x "
+              "faster than the baseline")
     print(f"   Hansen: ours {ours['hansen']:.4f}, pydynpd {pyd['hansen']:.4f}; coefficients "
           f"and SEs agree to rtol {AGREE_RTOL}: {agree} (max relative difference {rel:.1e})")
     return row
@@ -252,6 +264,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--large", action="store_true",
                         help="also N=1000 T=20 against pydynpd (minutes) and our N=2000 T=30")
+    parser.add_argument("--baseline-src", type=Path, default=None,
+                        help="a src/ folder of another copy of the package to time as well")
     opts = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     ensure_venv()
@@ -265,7 +279,7 @@ def main() -> None:
         csv = tmp / f"{spec['data']}.csv"
         df.to_csv(csv, index=False)
         for setting in SETTINGS:
-            rows.append(bench(label, spec, csv, setting))
+            rows.append(bench(label, spec, csv, setting, opts.baseline_src))
     if opts.large:
         big = _run(sys.executable, "--ours-large-worker", [], "one BLAS thread")
         print(f"\n== ours, uncollapsed two-step system GMM, N={LARGE_N}, T={LARGE_T}: "
@@ -277,7 +291,9 @@ def main() -> None:
         print(f"  {r['label']}, {r['setting']}: pydynpd {r['pydynpd'] * 1e3:.2f} ms / ours "
               f"{r['ours'] * 1e3:.2f} ms = {r['pydynpd'] / r['ours']:.1f}x "
               f"(new command string each call: {r['pydynpd'] / r['ours_cold']:.1f}x), "
-              f"agree={r['agree']}")
+              f"agree={r['agree']}"
+              + (f"; baseline {r['before'] * 1e3:.2f} ms = {r['pydynpd'] / r['before']:.1f}x"
+                 if "before" in r else ""))
     if not all(r["agree"] for r in rows):
         raise SystemExit("estimates disagree")
 
