@@ -23,8 +23,8 @@ instrument building and the tests are all included: ``regression.abond(cmd, df, 
 and ``xtabond2(df, cmd, entity=..., time=...)``. Our worker alternates two kinds of call:
 the same command string again (the parsed command is reused, as in a loop over data sets
 with the same columns) and a fresh string each time (extra trailing blanks, so the
-command is parsed anew). With ``--baseline-src`` a third worker in each round runs the
-same calls on another copy of the package (e.g. an earlier commit), for before/after
+command is parsed anew). Each ``--baseline-src`` adds a worker to every round that runs
+the same calls on another copy of the package (e.g. an earlier commit), for before/after
 ratios measured in the same run. Interleaving the rounds spreads the load of other processes on
 shared cores over both sides.
 
@@ -218,22 +218,22 @@ def _agree(ours: dict, pyd: dict) -> tuple[bool, float]:
     return ok, float(rel.max())
 
 
-def bench(label: str, spec: dict, csv: Path, setting: str, baseline: Path | None) -> dict:
+def bench(label: str, spec: dict, csv: Path, setting: str, baselines: list[Path]) -> dict:
     """Interleaved rounds for one specification under one thread setting."""
     args = [str(csv), spec["ours"], spec["entity"], spec["time"], str(REPEATS)]
     pyd_args = [str(csv), spec["pydynpd"], spec["entity"], spec["time"], str(REPEATS)]
     pyd_t: list[float] = []
     warm: list[float] = []
     cold: list[float] = []
-    before: list[float] = []
+    before: dict[Path, list[float]] = {b: [] for b in baselines}
     for _ in range(spec.get("rounds", ROUNDS)):
         pyd = _run(str(PY), "--pydynpd-worker", pyd_args, setting)
         ours = _run(sys.executable, "--ours-worker", args, setting)
         pyd_t += pyd["times"]
         warm += ours["times"]
         cold += ours["cold"]
-        if baseline is not None:
-            before += _run(sys.executable, "--ours-worker", args, setting, baseline)["times"]
+        for b in baselines:
+            before[b] += _run(sys.executable, "--ours-worker", args, setting, b)["times"]
     agree, rel = _agree(ours, pyd)
     row = dict(label=label, setting=setting, pydynpd=float(np.median(pyd_t)),
                ours=float(np.median(warm)), ours_cold=float(np.median(cold)),
@@ -250,11 +250,11 @@ def bench(label: str, spec: dict, csv: Path, setting: str, baseline: Path | None
           f"{row['ours_cold'] * ms:.2f} ms -> {row['pydynpd'] / row['ours_cold']:.1f}x")
     print(f"   minimum: pydynpd {row['pyd_min'] * ms:.2f} ms, ours {row['ours_min'] * ms:.2f} "
           f"ms -> {row['pyd_min'] / row['ours_min']:.1f}x")
-    if before:
-        row["before"] = float(np.median(before))
-        print(f"   baseline copy ({baseline}): median {row['before'] * ms:.2f} ms -> pydynpd "
-              f"{row['pydynpd'] / row['before']:.1f}x; ours now {row['before'] / row['ours']:.2f}x "
-              "faster than the baseline")
+    for b, times in before.items():
+        med = float(np.median(times))
+        row.setdefault("before", med)  # the summary compares with the first baseline
+        print(f"   baseline copy {b}: median {med * ms:.2f} ms -> pydynpd "
+              f"{row['pydynpd'] / med:.1f}x; ours now {med / row['ours']:.2f}x faster")
     print(f"   Hansen: ours {ours['hansen']:.4f}, pydynpd {pyd['hansen']:.4f}; coefficients "
           f"and SEs agree to rtol {AGREE_RTOL}: {agree} (max relative difference {rel:.1e})")
     return row
@@ -264,8 +264,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--large", action="store_true",
                         help="also N=1000 T=20 against pydynpd (minutes) and our N=2000 T=30")
-    parser.add_argument("--baseline-src", type=Path, default=None,
-                        help="a src/ folder of another copy of the package to time as well")
+    parser.add_argument("--baseline-src", type=Path, action="append", default=[],
+                        help="a src/ folder of another copy of the package to time as well "
+                        "(repeatable; the summary compares with the first one)")
     opts = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     ensure_venv()
