@@ -160,7 +160,7 @@ def gmm(
         Path | None, typer.Option("--spec", help="TOML model spec (instead of --cmd).")
     ] = None,
     json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write results as JSON (SCHEMA section 2).")
+        Path | None, typer.Option("--json", help="Write results as JSON (docs/contracts.md).")
     ] = None,
     mapping: MapOpt = None,
     overwrite: OverwriteOpt = False,

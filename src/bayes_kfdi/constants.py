@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-#: Entity and time columns of the canonical FDI panel (``shared/SCHEMA.md`` section 1).
+#: Entity and time columns of the canonical FDI panel (the canonical panel, ``docs/contracts.md``).
 SERIES = "series"
 COUNTRY = "country"
 YEAR = "year"
@@ -41,7 +41,7 @@ FDI_FLOOR = math.log(3.0)
 #: Plausible calendar years for an FDI panel.
 YEAR_MIN, YEAR_MAX = 1900, 2100
 
-#: Credible-interval probability used in summaries (SCHEMA section 3: q05, q95).
+#: Credible-interval probability used in summaries (summary.csv: q05, q95).
 CI_PROB = 0.90
 
 #: Convergence thresholds used to flag a Bayesian fit.

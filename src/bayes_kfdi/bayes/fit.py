@@ -89,7 +89,7 @@ class FitResult(PosteriorEstimates):
     spec : HierarchicalSpec
     diagnostics : Diagnostics
     posterior_summary : pandas.DataFrame
-        SCHEMA section 3 table, written as ``summary.csv`` (see
+        posterior summary table (docs/contracts.md), written as ``summary.csv`` (see
         :func:`bayes_kfdi.bayes.summary.summarize`).
     ppc : pandas.DataFrame
         Per-series predictive checks (share at floor, mean, sd).

@@ -1,4 +1,4 @@
-"""Posterior summary table in the layout of SCHEMA section 3 (``summary.csv``).
+"""Posterior summary table in the layout of docs/contracts.md (``summary.csv``).
 
 Slopes are on the original covariate scale (per unit of the log covariate), so they
 compare with GMM coefficients. A time-varying slope is summarised at the average year of

@@ -74,7 +74,7 @@ class TestStatistic:
             return {"F": float(self.stat), "df": self.df, "p": float(self.pval)}  # type: ignore[dict-item]
         df = self.df
         if df is not None and float(df).is_integer():
-            df = int(df)  # chi2(46), as xtabond2 prints it and SCHEMA shows it
+            df = int(df)  # chi2(46), as xtabond2 prints it
         return {"chi2": float(self.stat), "df": df, "p": float(self.pval)}
 
 

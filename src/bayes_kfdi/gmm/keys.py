@@ -1,7 +1,7 @@
 """Panel keys for a GMM run: the group and time columns, with canonical-panel defaults.
 
 xtabond2 reads them from ``xtset``; here they are arguments. On a canonical FDI panel
-(``shared/SCHEMA.md``: ``series``, ``country``, ``year``) they need not be given: the
+(``docs/contracts.md``: ``series``, ``country``, ``year``) they need not be given: the
 time variable is ``year`` and the group is ``country``, or ``series`` + ``country`` when
 the file holds more than one series (each series-country pair is its own panel unit).
 """

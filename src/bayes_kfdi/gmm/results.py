@@ -125,7 +125,7 @@ class SystemGMMResults:
 
     # -- output -------------------------------------------------------------------
     def to_json_dict(self) -> dict[str, Any]:
-        """Return the JSON contract of ``shared/SCHEMA.md`` section 2 (null if inapplicable)."""
+        """Return the JSON contract of ``docs/contracts.md``, GMM JSON (null if inapplicable)."""
         diff: dict[str, Any] = {}
         for label, val in self.diff_hansen.items():
             if isinstance(val, InapplicableTest):

@@ -21,7 +21,7 @@ __all__ = ["MAX_COMMAND_CHARS", "is_gmm_json", "run_gmm_command"]
 
 #: Longest accepted command: far beyond any real xtabond2 line, short enough to echo.
 MAX_COMMAND_CHARS = 10_000
-#: Keys every GMM JSON document has (``shared/SCHEMA.md`` section 2).
+#: Keys every GMM JSON document has (``docs/contracts.md``, GMM JSON).
 _JSON_KEYS = ("command", "coef", "se")
 
 

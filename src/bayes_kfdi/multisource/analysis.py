@@ -195,7 +195,7 @@ def loo_pooled_vs_separate(
 
 @dataclass(frozen=True, slots=True)
 class GmmBaseline:
-    """Per-source system GMM: fitted results (SCHEMA section-2 dicts) and refusals.
+    """Per-source system GMM: fitted results (GMM JSON dicts (docs/contracts.md)) and refusals.
 
     Attributes
     ----------

@@ -5,11 +5,11 @@ adapter that reads them back from a run directory, to re-render a report. A run
 directory holds everything a report quotes, so every number traces to a file:
 
 ``summary.csv``
-    Posterior summary, ``SCHEMA.md`` section 3 (written by ``bayes-kfdi fit``).
+    Posterior summary, ``docs/contracts.md`` (written by ``bayes-kfdi fit``).
 ``posterior.nc``
     Full posterior, an ArviZ DataTree in NetCDF (written by ``bayes-kfdi fit``).
 ``gmm/<series>.json``, ``gmm/<series>.<variant>.json``
-    GMM results, ``SCHEMA.md`` section 2; ``<variant>`` names a variant of the
+    GMM results, ``docs/contracts.md``; ``<variant>`` names a variant of the
     baseline equation, e.g. ``trend`` for the trend-interaction equations.
 ``data_check.json``
     Facts about the panel the report cites: year range, countries, floor share and the
@@ -110,7 +110,7 @@ class GmmEquation:
     variant : str
         ``"baseline"`` or the variant name from the file stem.
     result : Mapping[str, Any]
-        The SCHEMA section-2 dictionary, unchanged.
+        The GMM JSON dictionary (docs/contracts.md), unchanged.
     path : Path
         File it was read from (for citations in the report).
     """
@@ -202,13 +202,13 @@ def _read_gmm(gmm_dir: Path) -> tuple[GmmEquation, ...]:
             result = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise DataError(
-                f"{path} is not valid JSON ({exc}); expected a SCHEMA section-2 GMM result; "
+                f"{path} is not valid JSON ({exc}); expected a GMM JSON result; "
                 "re-run the GMM step"
             ) from None
         for key in ("coef", "se", "n_groups", "n_instruments"):
             if key not in result:
                 raise DataError(
-                    f"{path} has no {key!r} key; expected the SCHEMA section-2 GMM JSON; "
+                    f"{path} has no {key!r} key; expected the GMM JSON of docs/contracts.md; "
                     "re-run the GMM step"
                 )
         out.append(GmmEquation(series, variant or "baseline", result, path))
@@ -368,7 +368,7 @@ def slope_draws(tree: xr.DataTree, series: str, term: str, component: Component)
         Which slope.
     component : {"level", "trend"}
         ``"level"``: the slope (at its average year when it varies over time, as
-        SCHEMA section 3 summarises it). ``"trend"``: its change per year, read from a
+        summary.csv summarises it). ``"trend"``: its change per year, read from a
         linear-trend variable or, for a flexible path, the least-squares slope of each
         draw's path over the years.
 
