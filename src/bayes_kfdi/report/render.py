@@ -185,6 +185,15 @@ def report_context(
         figs["wage_effect"] = figures.wage_effect_plot(
             wt, title=f"{w.sd_multiple:g}-sd rise in {w.term}: {w.series}"
         )
+    post = inputs.posterior
+    for key, make, group in (("ppc_ecdf", figures.ppc_dist_plot, "posterior_predictive"),
+                             ("pareto_k", figures.pareto_k_plot, "log_likelihood")):
+        if post is not None and group in post.children:
+            try:
+                figs[key] = make(post, title={"ppc_ecdf": "Observed vs replicated log FDI (ECDF)",
+                                              "pareto_k": "PSIS-LOO Pareto k"}[key])
+            except Exception:  # noqa: BLE001 - a diagnostic figure never stops the report
+                pass
     loo, loo_note = tables.loo_table(inputs)
     conv = tables.convergence_table(inputs)
     problems = [
@@ -206,6 +215,8 @@ def report_context(
         "paths": paths,
         "ppc": _records(ppc),
         "has_ppc": "ppc" in figs,
+        "has_ppc_ecdf": "ppc_ecdf" in figs,
+        "has_pareto_k": "pareto_k" in figs,
         "wage": hset.wage_effect,
         "wage_rows": wage_rows,
         "wage_notes": wage_notes,
