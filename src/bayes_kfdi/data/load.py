@@ -10,7 +10,7 @@ import pandas as pd
 from bayes_kfdi.exceptions import DataError
 from bayes_kfdi.resources import data_dir as _shipped_data_dir
 
-DatasetName = Literal["korea_semisynthetic", "ofdi_real", "host_covariates"]
+DatasetName = Literal["korea_semisynthetic", "ofdi_real", "ofdi_bilateral", "host_covariates"]
 
 #: File name of every shipped data set, relative to :func:`data_dir`.
 DATASETS: dict[str, str] = {
@@ -93,6 +93,26 @@ def load_ofdi_real() -> pd.DataFrame:
     return _read("ofdi_real")
 
 
+def load_ofdi_bilateral() -> pd.DataFrame:
+    """Load the bilateral outward-FDI panel with each source-host pair's own trade and gravity.
+
+    The 26,933 rows of ``ofdi_real`` (39 sources x 122 hosts, 1988-2012) plus, per pair,
+    log manufacturing ``exports`` (source to host) and ``imports`` (host to source), log
+    distance ``dist``, ``contig``, ``comlang``, ``colony`` and ``rta`` from AGTPA
+    (1986-2006: later years have no trade), ``pop`` = gdp - gdppc, the ``conduit`` and
+    ``source_conduit`` flags (Damgaard, Elkjaer & Johannesen pass-through economies and
+    the FSF 2000 offshore centres, ``bayes_kfdi.data.conduits``) and ``flow_sign`` (net
+    disinvestment told apart from small positive flows).
+
+    Provenance: as ``ofdi_real``, plus AGTPA (Yotov, Piermartini, Monteiro & Larch 2016,
+    *An Advanced Guide to Trade Policy Analysis*, WTO/UNCTAD), built by
+    ``data/build/build_ofdi_bilateral.py``.
+
+    Licence: AGTPA CC BY 4.0; the rest as ``ofdi_real``.
+    """
+    return _read("ofdi_bilateral")
+
+
 def load_host_covariates() -> pd.DataFrame:
     """Load the real host covariates for Korea's 33 main FDI hosts, 1988-2014 (891 rows).
 
@@ -112,6 +132,7 @@ def load_host_covariates() -> pd.DataFrame:
 _LOADERS = {
     "korea_semisynthetic": load_korea_semisynthetic,
     "ofdi_real": load_ofdi_real,
+    "ofdi_bilateral": load_ofdi_bilateral,
     "host_covariates": load_host_covariates,
 }
 
