@@ -32,7 +32,15 @@ from bayes_kfdi.tables import ResultTable
 if TYPE_CHECKING:
     from bayes_kfdi.bayes.fit import FitResult
 
-__all__ = ["PosteriorEstimates", "SeriesFit", "LAG_LABEL", "coefficient_label"]
+__all__ = ["PosteriorEstimates", "SeriesFit", "LAG_LABEL", "coefficient_label", "hdi_interval"]
+
+
+def hdi_interval(draws: np.ndarray, prob: float = CI_PROB) -> tuple[float, float]:
+    """Highest-density interval of a sample (any shape; all values pooled)."""
+    flat = np.asarray(draws, float).ravel()
+    hdi = azs.hdi(xr.DataArray(flat[None, :], dims=("chain", "draw")), prob=prob)
+    lo, hi = (float(v) for v in np.asarray(hdi.values).ravel()[:2])
+    return lo, hi
 
 #: Label of ``rho``, as the GMM equations name the lagged dependent variable.
 LAG_LABEL = "L.fdi"

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayes_kfdi.bayes.results import hdi_interval
 from bayes_kfdi.constants import CI_PROB, COUNTRY, OUTCOME, SERIES, YEAR
 from bayes_kfdi.exceptions import SpecificationError
 from bayes_kfdi.gmm.runner import fit_equation
@@ -51,8 +52,8 @@ def _draws(idata: xr.DataTree, var: str) -> xr.DataArray:
 
 
 def _interval(x: np.ndarray, prob: float) -> tuple[float, float]:
-    lo, hi = np.quantile(x, [(1 - prob) / 2, 1 - (1 - prob) / 2])
-    return float(lo), float(hi)
+    """HDI (the package's one interval kind) of a pooled sample."""
+    return hdi_interval(np.asarray(x), prob)
 
 
 def slope_table(idata: xr.DataTree, *, prob: float = CI_PROB) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from bayes_kfdi.bayes.compare import PARETO_K_MAX, bad_k_count, fit_loo
+from bayes_kfdi.bayes.results import hdi_interval
 from bayes_kfdi.constants import ESS_MIN, FDI_FLOOR, RHAT_MAX
 from bayes_kfdi.report.hypothesis import DECISIONS, HypothesisResult, WageEffectSpec
 from bayes_kfdi.report.inputs import (
@@ -206,9 +207,12 @@ def slope_path_frame(inputs: RunInputs, series: str, term: str) -> pd.DataFrame:
     if path is None:
         return pd.DataFrame(columns=cols)
     years, draws = path
-    q = np.quantile(draws, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
-    frame = pd.DataFrame({"year": years.astype(int), "q05": q[0], "q25": q[1], "q50": q[2],
-                          "q75": q[3], "q95": q[4], "gmm": math.nan})
+    # bands are 90% and 50% HDIs per year (the report's one interval kind); q50 the median
+    outer = np.array([hdi_interval(draws[:, j], 0.9) for j in range(draws.shape[1])]).T
+    inner = np.array([hdi_interval(draws[:, j], 0.5) for j in range(draws.shape[1])]).T
+    frame = pd.DataFrame({"year": years.astype(int), "q05": outer[0], "q25": inner[0],
+                          "q50": np.median(draws, axis=0), "q75": inner[1], "q95": outer[1],
+                          "gmm": math.nan})
     trend = gmm_lookup(inputs, series, term, "trend")
     if trend is not None:
         eq, tname = trend
@@ -321,7 +325,7 @@ def wage_effect_table(
                 f"(posterior sd {float(hit['sd'].iloc[0]) / float(hit['prior_sd'].iloc[0]):.2f}"
                 " of its prior sd): its interval reflects the prior, not the data."
             )
-    lo_q, hi_q = 0.5 - ci_prob / 2, 0.5 + ci_prob / 2
+    hi_q = 0.5 + ci_prob / 2
     if inputs.posterior is not None:
         path = slope_path(inputs.posterior, spec.series, spec.term)
         if path is not None:
@@ -331,9 +335,9 @@ def wage_effect_table(
                 rows.append({
                     "method": "Bayes", "period": period, "year": float(years[idx]),
                     "effect_pct": float(np.median(_pct(k * d))),
-                    "low_pct": float(np.quantile(_pct(k * d), lo_q)),
-                    "high_pct": float(np.quantile(_pct(k * d), hi_q)),
-                    "source": "posterior.nc slope path (median, equal-tailed interval)",
+                    "low_pct": hdi_interval(_pct(k * d), ci_prob)[0],
+                    "high_pct": hdi_interval(_pct(k * d), ci_prob)[1],
+                    "source": "posterior.nc slope path (median, HDI)",
                 })
         else:
             try:
@@ -348,8 +352,8 @@ def wage_effect_table(
                     rows.append({
                         "method": "Bayes", "period": period, "year": yr,
                         "effect_pct": float(np.median(_pct(k * d))),
-                        "low_pct": float(np.quantile(_pct(k * d), lo_q)),
-                        "high_pct": float(np.quantile(_pct(k * d), hi_q)),
+                        "low_pct": hdi_interval(_pct(k * d), ci_prob)[0],
+                        "high_pct": hdi_interval(_pct(k * d), ci_prob)[1],
                         "source": "posterior.nc slope and trend at the average year",
                     })
     found = gmm_lookup(inputs, spec.series, spec.term, "trend")
