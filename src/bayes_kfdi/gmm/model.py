@@ -522,17 +522,9 @@ _CONTROLLER: list = []
 
 
 def _single_thread_blas():  # noqa: ANN202
-    """Limit BLAS to one thread if threadpoolctl is available.
+    """Limit BLAS to one thread (the controller scans the loaded libraries once per process)."""
+    from threadpoolctl import ThreadpoolController
 
-    threadpoolctl comes with the scipy/scikit-learn stack; it is not a hard requirement.
-    The controller (which scans the loaded libraries) is built once per process.
-    """
-    import contextlib
-
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
     if not _CONTROLLER:
         _CONTROLLER.append(ThreadpoolController())
     return _CONTROLLER[0].limit(limits=1, user_api="blas")
