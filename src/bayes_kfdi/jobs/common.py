@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure  # type only: figures come from report/ and paper/
 
 from bayes_kfdi import writer
+from bayes_kfdi.report import render as report_render
 from bayes_kfdi.exceptions import DataError, SpecificationError
 from bayes_kfdi.resources import data_dir
 
@@ -82,13 +82,8 @@ def shown(path: Path) -> str:
 
 
 def png_bytes(fig: Figure, dpi: int) -> bytes:
-    """Render a Figure to PNG bytes and close it."""
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    plt.close(fig)
-    return buf.getvalue()
+    """Render a Figure to PNG bytes and close it (the report's renderer)."""
+    return report_render.figure_png(fig, dpi)
 
 
 def file_facts(run_dir: Path, out_dir: Path) -> list[dict[str, Any]]:

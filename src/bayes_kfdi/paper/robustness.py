@@ -307,7 +307,7 @@ def instrument_sweep(
 
 def plot_sweep(sweep: pd.DataFrame, *, n_groups: int | None = None) -> Figure:
     """Coefficients and Hansen's p against the instrument count, one row per series."""
-    import matplotlib
+    import matplotlib  # coefficients against instrument count: no arviz-plots counterpart
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

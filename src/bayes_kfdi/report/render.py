@@ -17,7 +17,7 @@ from typing import Any
 
 import jinja2
 import pandas as pd
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure  # type of every report figure
 
 from bayes_kfdi import __version__
 from bayes_kfdi.formatting import format_number, md_escape
@@ -63,9 +63,9 @@ def template_env() -> jinja2.Environment:
     return _env()
 
 
-def figure_png(fig: Figure) -> bytes:
-    """Render a Figure to PNG bytes at :data:`FIGURE_DPI` and close it."""
-    return _png(fig)
+def figure_png(fig: Figure, dpi: int = FIGURE_DPI) -> bytes:
+    """Render a Figure to PNG bytes (at :data:`FIGURE_DPI` unless given) and close it."""
+    return _png(fig, dpi)
 
 
 def png_data_uri(png: bytes) -> str:
@@ -87,11 +87,12 @@ def _env() -> jinja2.Environment:
     return env
 
 
-def _png(fig: Figure) -> bytes:
-    import matplotlib.pyplot as plt
+def _png(fig: Figure, dpi: int = FIGURE_DPI) -> bytes:
+    """Render a Figure to PNG bytes and close it."""
+    import matplotlib.pyplot as plt  # figures are matplotlib Figures (arviz-plots' backend too)
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=FIGURE_DPI)
+    fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
     return buf.getvalue()
 
