@@ -6,6 +6,7 @@ stderr and exit code 2; ``--debug`` shows the traceback instead.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -26,7 +27,8 @@ app = typer.Typer(
 data_app = typer.Typer(help="Inspect and validate panel data files.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
-console = Console()
+#: Piped output (a file, a pager) is not cut to 80 columns; a terminal keeps its own width.
+console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 200)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 _STATE = {"debug": False}
