@@ -44,6 +44,17 @@ def _as_tuple(cols: str | Sequence[str]) -> tuple[str, ...]:
     return (cols,) if isinstance(cols, str) else tuple(cols)
 
 
+def _check_keys_filled(frame: pd.DataFrame, columns: Sequence[str]) -> None:
+    """Refuse an empty unit key, naming the column and the first rows."""
+    for col in columns:
+        if frame[col].isna().any():
+            raise DataError(
+                f"column '{col}' has an empty key in data row(s) "
+                f"{_first_rows(frame[col].isna(), frame)}; expected a label in every row; "
+                "fill or drop those rows"
+            )
+
+
 def _first_rows(mask: pd.Series | np.ndarray, frame: pd.DataFrame) -> str:
     """Describe the first offending rows as 1-based data-row numbers (header excluded)."""
     idx = np.flatnonzero(np.asarray(mask))[:_MAX_SHOWN]
@@ -105,13 +116,8 @@ def validate_frame(
         )
     out = frame.copy()
     out.columns = [str(c) for c in out.columns]
+    _check_keys_filled(out, entity)
     for col in entity:
-        if out[col].isna().any():
-            raise DataError(
-                f"column '{col}' has an empty key in data row(s) "
-                f"{_first_rows(out[col].isna(), out)}; expected a label in every row; "
-                "fill or drop those rows"
-            )
         out[col] = out[col].astype(str).str.strip()
     out[time] = _clean_time(out[time], time)
     check_grid(out[list(entity)].drop_duplicates().shape[0], out[time], time=time)
@@ -206,13 +212,7 @@ def check_panel_keys(frame: pd.DataFrame, entity: str | Sequence[str], time: str
             f"missing column(s) {', '.join(missing)}; columns seen: {seen}; fix --entity/"
             "--time or rename with --map OLD=NEW"
         )
-    for col in ent:
-        if frame[col].isna().any():
-            raise DataError(
-                f"column '{col}' has an empty key in data row(s) "
-                f"{_first_rows(frame[col].isna(), frame)}; expected a label in every row; "
-                "fill or drop those rows"
-            )
+    _check_keys_filled(frame, ent)
     times = _clean_time(frame[time], time)
     n_units = frame[list(ent)].drop_duplicates().shape[0] if len(ent) > 1 \
         else frame[ent[0]].nunique()

@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from scipy import special
 
 from bayes_kfdi._typing import BoolArray, Float64Array, IntArray
-from bayes_kfdi.gmm.weights import invsym
+from bayes_kfdi.gmm.weights import XTABOND2_PIVOT, invsym
 
 __all__ = [
     "TestStatistic",
@@ -186,9 +186,9 @@ def diff_hansen_stat(
             f"{n_other} instruments remain without the group; need >= {k} and < {j0}"
         )
     idx = np.flatnonzero(other)
-    app, _ = invsym(s[np.ix_(idx, idx)])
+    app, _ = invsym(s[np.ix_(idx, idx)], pivot=XTABOND2_PIVOT)
     zxp = zx[idx]
-    vr, vr_dropped = invsym(zxp.T @ app @ zxp)
+    vr, vr_dropped = invsym(zxp.T @ app @ zxp, pivot=XTABOND2_PIVOT)
     if int(vr_dropped.sum()) != v_dropped:
         return InapplicableTest("coefficients are not identified without the group")
     b = vr @ zxp.T @ app @ zy[idx]
@@ -221,7 +221,7 @@ def wald_stat(
     """
     if df_m <= 0:
         return InapplicableTest("no slope coefficients to test", name="Wald")
-    vinv, _ = invsym(cov)
+    vinv, _ = invsym(cov, pivot=XTABOND2_PIVOT)
     chi2 = float(beta @ vinv @ beta)
     if small:
         f = chi2 / df_m

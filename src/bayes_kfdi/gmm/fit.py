@@ -24,7 +24,7 @@ from bayes_kfdi.gmm.covariance import (
     windmeijer,
 )
 from bayes_kfdi.gmm.diagnostics import chi2_sf as _chi2_sf
-from bayes_kfdi.gmm.weights import invsym
+from bayes_kfdi.gmm.weights import XTABOND2_PIVOT, invsym
 
 __all__ = ["GmmProblem", "GmmFit", "fit_gmm"]
 
@@ -96,7 +96,7 @@ class GmmFit:
 
 
 def _solve_identified(zx: Float64Array, a: Float64Array, what: str) -> Float64Array:
-    v, dropped = invsym(zx.T @ a @ zx)
+    v, dropped = invsym(zx.T @ a @ zx, pivot=XTABOND2_PIVOT)
     if dropped.any():
         raise IdentificationError(
             f"The {what} GMM problem is not identified: X'Z A Z'X has rank "
@@ -125,7 +125,7 @@ def fit_gmm(p: GmmProblem, *, twostep: bool, robust: bool) -> GmmFit:
     zx = np.asarray(zt @ x)
     zy = np.asarray(zt @ y).ravel()
     zhz = np.asarray((zt @ (p.h @ z)).todense())
-    a1u, a1_dropped = invsym(zhz)
+    a1u, a1_dropped = invsym(zhz, pivot=XTABOND2_PIVOT)
     j0 = int(zx.shape[0] - a1_dropped.sum())
     v1u = _solve_identified(zx, a1u, "one-step")
     b1 = v1u @ zx.T @ a1u @ zy
@@ -151,7 +151,7 @@ def fit_gmm(p: GmmProblem, *, twostep: bool, robust: bool) -> GmmFit:
     g1 = group_moments(z, e1, p.gid, p.n_groups, index=index)
     s = moment_covariance(g1)
     v1r = onestep_robust(v1, zx, a1, s) if robust else None
-    a2, a2_dropped = invsym(s)
+    a2, a2_dropped = invsym(s, pivot=XTABOND2_PIVOT)
     singular = bool(a2_dropped.any())
     if singular:
         warnings.warn(
@@ -164,7 +164,7 @@ def fit_gmm(p: GmmProblem, *, twostep: bool, robust: bool) -> GmmFit:
             SingularMatrixWarning,
             stacklevel=3,
         )
-    v2, v2_dropped = invsym(zx.T @ a2 @ zx)
+    v2, v2_dropped = invsym(zx.T @ a2 @ zx, pivot=XTABOND2_PIVOT)
     b2 = v2 @ zx.T @ a2 @ zy
     e2 = y - x @ b2
     ze2 = np.asarray(zt @ e2).ravel()

@@ -17,10 +17,10 @@ import scipy.sparse as sp
 from bayes_kfdi._typing import BoolArray, Float64Array, IntArray
 from bayes_kfdi.exceptions import SingularMatrixWarning
 
-__all__ = ["transform_matrix", "h_matrix", "stacked_h", "invsym"]
+__all__ = ["transform_matrix", "h_matrix", "stacked_h", "invsym", "XTABOND2_PIVOT"]
 
 #: Relative pivot below which a column counts as linearly dependent on earlier columns.
-#: Mata's invsym() drops such columns (sets their rows/columns to zero) in column order.
+#: Stata's invsym() drops such columns (sets their rows/columns to zero).
 #: Exact collinearities leave pivots at the rounding floor, which grows with the matrix
 #: size (measured up to ~1e-10 for 113 x 113 moment matrices of rank 40), while genuine
 #: pivots in those matrices were >= 1e-6; 1e-9 separates the two.
@@ -28,6 +28,8 @@ INVSYM_TOL = 1e-9
 #: Eigenvalues below ``RANK_RTOL * k * max eigenvalue`` count as zero when capping the
 #: number of kept columns at the numerical rank.
 RANK_RTOL = 1e-12
+#: Column choice of the generalized inverses in the estimator and its tests (Stata's).
+XTABOND2_PIVOT = "largest"
 
 _POTRS = sla.get_lapack_funcs("potrs", (np.zeros((1, 1)),))
 _POTRF = sla.get_lapack_funcs("potrf", (np.zeros((1, 1)),))
@@ -110,19 +112,28 @@ def stacked_h(h_group: Float64Array, used_rows: IntArray, rows_per_group: int) -
 
 
 def invsym(
-    a: Float64Array, *, what: str = "", warn: bool = False
+    a: Float64Array, *, what: str = "", warn: bool = False, pivot: str = "order"
 ) -> tuple[Float64Array, BoolArray]:
-    """Inverse of a symmetric PSD matrix, or Mata-``invsym`` generalized inverse.
+    """Inverse of a symmetric PSD matrix, or Stata-``invsym`` generalized inverse.
 
-    Columns are swept in order; a column whose scaled pivot (its residual variance given
-    the earlier kept columns, relative to its own variance) is below :data:`INVSYM_TOL`
-    is dropped: its row and column of the result are zero, as in Stata's ``invsym()``.
+    A column whose scaled pivot (its residual variance given the kept columns, relative
+    to its own variance) is below :data:`INVSYM_TOL` is dropped: its row and column of
+    the result are zero, as in Stata's ``invsym()``. Which columns are kept when the
+    matrix is singular depends on ``pivot``:
+
+    - ``"order"``: columns are swept left to right (``_rmcoll``'s choice of regressors);
+    - ``"largest"``: each step sweeps the remaining column with the largest residual
+      variance (leftmost on ties), the choice Stata's ``invsym()`` makes for xtabond2's
+      weighting matrices and variances. With more instruments than groups the two-step
+      estimate depends on it (``tests/reference/test_cigar.py``).
 
     Returns
     -------
     inverse : (k, k) array
     dropped : (k,) bool, True for dropped columns (``diag0cnt`` = ``dropped.sum()``)
     """
+    if pivot not in ("order", "largest"):
+        raise ValueError(f"pivot={pivot!r}; expected 'order' or 'largest'")
     a = np.asarray(a, dtype=float)
     k = a.shape[0]
     a = (a + a.T) / 2
@@ -139,7 +150,13 @@ def invsym(
         sub = s if keep.all() else s[np.ix_(keep, keep)]
         chol = _cholesky_lower(sub)
         if chol is None or np.min(chol.diagonal()) ** 2 <= INVSYM_TOL:
-            keep, chol = _sequential_keep(s, keep)
+            if pivot == "largest":
+                keep = _largest_pivot_keep(s, d, keep)
+                chol = _cholesky_lower(s[np.ix_(keep, keep)]) if keep.any() else None
+                if chol is None and keep.any():  # rounding left the kept block not PD
+                    keep, chol = _sequential_keep(s, keep)
+            else:
+                keep, chol = _sequential_keep(s, keep)
     dropped = ~keep
     if chol is not None and keep.any():
         # what sla.cho_solve runs, minus its batching and validation wrappers
@@ -174,6 +191,27 @@ def _cholesky_lower(s: Float64Array) -> Float64Array | None:
     if info < 0:  # pragma: no cover - only for malformed arguments
         raise np.linalg.LinAlgError(f"LAPACK potrf failed with info={info}")
     return c.T if info == 0 else None
+
+
+def _largest_pivot_keep(s: Float64Array, d: Float64Array, keep0: BoolArray) -> BoolArray:
+    """Columns a pivoted sweep keeps: largest residual variance first, leftmost on ties.
+
+    ``s`` is the unit-diagonal scaling of the matrix and ``d`` its diagonal, so the
+    residual variance of column j is ``resid[j, j] * d[j]``; a column stays open while its
+    relative residual ``resid[j, j]`` exceeds :data:`INVSYM_TOL`.
+    """
+    resid = s.copy()
+    keep = np.zeros(s.shape[0], dtype=bool)
+    while True:
+        r = resid.diagonal()
+        open_ = keep0 & ~keep & (r > INVSYM_TOL)
+        if not open_.any():
+            return keep
+        cand = np.flatnonzero(open_)
+        j = int(cand[np.argmax(r[cand] * d[cand])])
+        keep[j] = True
+        col = resid[:, j] / np.sqrt(resid[j, j])
+        resid -= np.outer(col, col)
 
 
 def _sequential_keep(s: Float64Array, keep0: BoolArray) -> tuple[BoolArray, Float64Array]:

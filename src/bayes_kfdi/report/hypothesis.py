@@ -35,6 +35,7 @@ from bayes_kfdi.report.effects import (
     long_run_draws,
     observed_effect_draws,
 )
+from bayes_kfdi.report import hypothesis_spec
 from bayes_kfdi.report.hypothesis_spec import (
     COMPONENTS,
     DIRECTIONS,
@@ -55,19 +56,9 @@ from bayes_kfdi.report.inputs import (
     slope_prior_names,
 )
 
-__all__ = [
-    "Direction",
-    "DIRECTIONS",
-    "COMPONENTS",
-    "Claim",
-    "Hypothesis",
-    "HypothesisSettings",
-    "WageEffectSpec",
-    "HypothesisSet",
+__all__ = [  # the spec's names are re-exported for callers of this module
+    *hypothesis_spec.__all__,
     "HypothesisResult",
-    "parse_hypotheses",
-    "load_hypotheses",
-    "validate_hypotheses",
     "evaluate_hypothesis",
     "evaluate_all",
     "psense_status",
