@@ -292,19 +292,19 @@ def fit_cmd(
 @app.command("compare")
 def compare_cmd(
     dirs: Annotated[list[Path], typer.Argument(help="Fit directories written by `fit --out`.")],
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Also write arviz-plots' comparison plot to this PNG."),
+    ] = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Compare fitted variants by ELPD-LOO with Pareto-k diagnostics."""
-    from bayes_kfdi.bayes.compare import compare_fits
-    from bayes_kfdi.jobs.fitdir import load_fit
+    from bayes_kfdi.jobs.compare import compare_job
 
-    fits = {}
-    for d in dirs:
-        name = d.name
-        while name in fits:
-            name += "'"
-        fits[name] = load_fit(d)
-    table = compare_fits(fits).reset_index().rename(columns={"index": "model"})
+    table = compare_job(dirs, plot=plot, overwrite=overwrite)
     console.print(_frame_table(table, "ELPD-LOO comparison (higher elpd is better)"))
+    if plot is not None:
+        err_console.print(f"wrote {plot}")
 
 
 @app.command("reproduce")
