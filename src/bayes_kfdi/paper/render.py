@@ -14,12 +14,14 @@ import pandas as pd
 
 from bayes_kfdi.formatting import format_number
 from bayes_kfdi.paper.equations import TREND_SUFFIX
+from bayes_kfdi.tables import ResultTable
 
 __all__ = [
     "COLUMN_LABELS",
     "TABLE_TITLES",
     "VARIABLE_LABELS",
     "layout",
+    "paper_table",
     "to_html",
     "to_latex",
     "to_markdown",
@@ -144,91 +146,76 @@ def layout(table: pd.DataFrame, *, source: str = "estimate") -> pd.DataFrame:
     return out
 
 
+def paper_table(table: pd.DataFrame, table_name: str, *, variant: str = "baseline",
+                source: str = "estimate") -> ResultTable:
+    """One part of Table 2 or 3 as a :class:`~bayes_kfdi.tables.ResultTable`.
+
+    The object :func:`bayes_kfdi.tables.etable` returns, rendered by the same text, HTML,
+    LaTeX and Markdown writers; the cells keep the paper's ``coef*** (se)`` form and its
+    footer (AR and Hansen statistics with their p-values).
+    """
+    lay = layout(table, source=source)
+    footer = set(_FOOTER_LABELS.values()) | set(_PAPER_FOOTER_LABELS.values())
+    rows: list[tuple[str, tuple[str, ...]] | None] = []
+    for lab, row in lay.iterrows():
+        if lab in footer and None not in rows:
+            rows.append(None)
+        rows.append((str(lab), tuple(row.tolist())))
+    title = "This panel" if source == "estimate" else "As published"
+    if variant == "trend":
+        title += " (with time-trend interactions)"
+    note = _NOTE if source == "estimate" else "The paper's numbers and stars."
+    return ResultTable(title=title, columns=tuple(lay.columns), rows=tuple(rows),
+                       notes=(note,), frame=lay)
+
+
+def _parts(table: pd.DataFrame, table_name: str, variant: str) -> list[ResultTable]:
+    sources = ["estimate"] + (["paper"] if variant == "baseline" else [])
+    return [paper_table(table, table_name, variant=variant, source=src) for src in sources]
+
+
+def _title(table_name: str, variant: str) -> tuple[str, str]:
+    title, dep = TABLE_TITLES[table_name]
+    return title + (" (with time-trend interactions)" if variant == "trend" else ""), dep
+
+
 def to_markdown(table: pd.DataFrame, table_name: str, *, variant: str = "baseline") -> str:
     """Markdown: our estimates in the paper's layout, then the published table."""
-    title, dep = TABLE_TITLES[table_name]
-    parts = [
-        f"## {title}" + (" (with time-trend interactions)" if variant == "trend" else ""),
-        "",
-        f"*{dep}*",
-        "",
-    ]
-    sources = [("This panel", "estimate")]
-    if variant == "baseline":
-        sources.append(("As published", "paper"))
-    for heading, src in sources:
-        lay = layout(table, source=src)
-        parts += [
-            f"**{heading}**",
-            "",
-            "| | " + " | ".join(lay.columns) + " |",
-            "|---|" + "---:|" * len(lay.columns),
-        ]
-        for lab, row in lay.iterrows():
-            parts.append(f"| {lab} | " + " | ".join(row.tolist()) + " |")
-        parts.append("")
-    parts.append(_NOTE)
-    return "\n".join(parts) + "\n"
-
-
-_CSS = """
-body { font-family: "Times New Roman", Times, serif; margin: 2em auto; max-width: 60em; }
-table.paper { border-collapse: collapse; margin: 1em 0 2em 0; }
-table.paper caption { text-align: left; font-weight: bold; padding-bottom: .3em; }
-table.paper th, table.paper td { padding: .15em .9em; text-align: right; white-space: nowrap; }
-table.paper th:first-child, table.paper td:first-child { text-align: left; }
-table.paper thead tr.top th { border-top: 1.5px solid black; }
-table.paper thead tr:last-child th { border-bottom: 1px solid black; }
-table.paper tbody tr.first-footer td { border-top: 1px solid black; }
-table.paper tbody tr:last-child td { border-bottom: 1.5px solid black; }
-p.dep { font-style: italic; } p.note { font-size: .9em; }
-"""
-
-
-def _html_table(lay: pd.DataFrame, caption: str, group: str) -> str:
-    esc = html.escape
-    out = [
-        f'<table class="paper"><caption>{esc(caption)}</caption><thead>',
-        f'<tr class="top"><th></th><th colspan="{len(lay.columns)}" style="text-align:center">'
-        f"{esc(group)}</th></tr>",
-        "<tr><th></th>" + "".join(f"<th>{esc(c)}</th>" for c in lay.columns) + "</tr>",
-        "</thead><tbody>",
-    ]
-    footer_labels = set(_FOOTER_LABELS.values()) | set(_PAPER_FOOTER_LABELS.values())
-    first = True
-    for lab, row in lay.iterrows():
-        cls = ""
-        if lab in footer_labels and first:
-            cls, first = ' class="first-footer"', False
-        out.append(
-            f"<tr{cls}><td>{esc(str(lab))}</td>"
-            + "".join(f"<td>{esc(v)}</td>" for v in row.tolist())
-            + "</tr>"
-        )
-    out.append("</tbody></table>")
-    return "\n".join(out)
+    title, dep = _title(table_name, variant)
+    body = "\n\n".join(t.to_markdown() for t in _parts(table, table_name, variant))
+    return f"## {title}\n\n*{dep}*\n\n{body}\n"
 
 
 def to_html(table: pd.DataFrame, table_name: str, *, variant: str = "baseline") -> str:
     """Render a standalone HTML page: our estimates, then the published table."""
-    title, dep = TABLE_TITLES[table_name]
-    if variant == "trend":
-        title += " (with time-trend interactions)"
-    group = "FDI industry" if table_name == "table2" else "Electric and electronic FDI motives"
-    body = [
-        f"<h2>{html.escape(title)}</h2>",
-        f'<p class="dep">{html.escape(dep)}</p>',
-        _html_table(layout(table, source="estimate"), "This panel", group),
-    ]
-    if variant == "baseline":
-        body.append(_html_table(layout(table, source="paper"), "As published", group))
-    body.append(f'<p class="note">{html.escape(_NOTE)}</p>')
+    title, dep = _title(table_name, variant)
+    body = [f"<h2>{html.escape(title)}</h2>", f'<p class="dep">{html.escape(dep)}</p>']
+    body += [t.to_html() for t in _parts(table, table_name, variant)]
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
         + "\n".join(body)
         + "\n</body></html>\n"
     )
+
+
+def to_latex(table: pd.DataFrame, table_name: str, *, variant: str = "baseline") -> str:
+    """Render a LaTeX ``table`` (booktabs) of our estimates in the paper's layout."""
+    title, dep = _title(table_name, variant)
+    tabular = paper_table(table, table_name, variant=variant).to_latex()
+    for mark in ("***", "**", "*"):  # stars as superscripts, as the paper prints them
+        tabular = tabular.replace(f"{mark} (", f"$^{{{mark}}}$ (")
+    return "\n".join([
+        r"\begin{table}[htbp]", r"\centering",
+        rf"\caption{{{_tex(title)}}}", rf"\small\textit{{{_tex(dep)}}}\\[4pt]",
+        tabular, r"\end{table}",
+    ]) + "\n"
+
+
+_CSS = """
+body { font-family: "Times New Roman", Times, serif; margin: 2em auto; max-width: 60em; }
+p.dep { font-style: italic; }
+"""
 
 
 def _tex(s: str) -> str:
@@ -238,41 +225,4 @@ def _tex(s: str) -> str:
         .replace("%", r"\%")
         .replace("_", r"\_")
         .replace("#", r"\#")
-        .replace("<", r"$<$")
     )
-
-
-def _tex_cell(s: str) -> str:
-    s = _tex(s)
-    for mark in ("***", "**", "*"):
-        if mark in s:
-            return s.replace(mark, f"$^{{{mark}}}$", 1)
-    return s
-
-
-def to_latex(table: pd.DataFrame, table_name: str, *, variant: str = "baseline") -> str:
-    """Render a LaTeX ``table`` (booktabs) of our estimates in the paper's layout."""
-    title, dep = TABLE_TITLES[table_name]
-    lay = layout(table, source="estimate")
-    n = len(lay.columns)
-    lines = [
-        r"\begin{table}[htbp]",
-        r"\centering",
-        rf"\caption{{{_tex(title)}{' (time-trend interactions)' if variant == 'trend' else ''}}}",
-        rf"\small\textit{{{_tex(dep)}}}\\[4pt]",
-        r"\begin{tabular}{l" + "r" * n + "}",
-        r"\toprule",
-        " & " + " & ".join(_tex(c) for c in lay.columns) + r" \\",
-        r"\midrule",
-    ]
-    footer = set(_FOOTER_LABELS.values())
-    ruled = False
-    for lab, row in lay.iterrows():
-        if lab in footer and not ruled:
-            lines.append(r"\midrule")
-            ruled = True
-        lines.append(
-            _tex(str(lab)) + " & " + " & ".join(_tex_cell(v) for v in row.tolist()) + r" \\"
-        )
-    lines += [r"\bottomrule", r"\end{tabular}", rf"\par\footnotesize {_tex(_NOTE)}", r"\end{table}"]
-    return "\n".join(lines) + "\n"
