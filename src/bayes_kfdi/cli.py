@@ -268,8 +268,9 @@ def fit_cmd(
     beta = result.posterior_summary[result.posterior_summary["parameter"].isin(["rho", "beta"])]
     console.print(
         _frame_table(
-            beta[["parameter", "series", "term", "mean", "sd", "q05", "q95", "r_hat", "ess_bulk"]],
-            f"Posterior summary ({model_spec.name})",
+            beta[["parameter", "series", "term", "mean", "sd", "hdi_low", "hdi_high", "r_hat",
+                  "ess_bulk"]],
+            f"Posterior summary ({model_spec.name}; 90% HDI)",
         )
     )
     t = result.timings

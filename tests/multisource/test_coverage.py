@@ -42,7 +42,7 @@ def test_pooled_model_interval_coverage_on_simulated_multi_source_panels():
         tab = slope_table(res.idata)
         for row in tab.itertuples():
             true = sim.truth["beta"][row.source][row.term]
-            hits.append(row.q05 <= true <= row.q95)
+            hits.append(row.hdi_low <= true <= row.hdi_high)
     coverage = float(np.mean(hits))
     print(f"coverage {coverage:.3f} over {len(hits)} slopes")
     assert COVERAGE_LO <= coverage <= COVERAGE_HI, coverage

@@ -46,10 +46,10 @@ def _result(converged: bool, *, with_gmm: bool = True) -> MultiSourceResult:
                     dropped_sources={"IND": "3 distinct years"}, rows_in=4, rows_out=4)
     slopes = pd.DataFrame({"source": ["KOR", "KOR", "<b>X</b>", "<b>X</b>"],
                            "term": ["gdp", "gdppc"] * 2, "mean": [0.4, -0.1, 0.7, 0.2],
-                           "sd": [0.1] * 4, "q05": [0.2, -0.3, 0.5, 0.0],
-                           "q95": [0.6, 0.1, 0.9, 0.4], "p_positive": [1.0, 0.2, 1.0, 0.9]})
+                           "sd": [0.1] * 4, "hdi_low": [0.2, -0.3, 0.5, 0.0],
+                           "hdi_high": [0.6, 0.1, 0.9, 0.4], "p_positive": [1.0, 0.2, 1.0, 0.9]})
     con = pd.DataFrame({"source": ["<b>X</b>"] * 2, "term": ["gdp", "gdppc"], "mean": [0.3, 0.3],
-                        "sd": [0.1, 0.1], "q05": [0.1, 0.1], "q95": [0.5, 0.5],
+                        "sd": [0.1, 0.1], "hdi_low": [0.1, 0.1], "hdi_high": [0.5, 0.5],
                         "p_greater": [0.99, 0.98]})
     h1 = pd.DataFrame({"source": ["KOR", "<b>X</b>"], "p_gdp_positive": [1.0, 1.0],
                        "p_gdppc_negative": [0.8, 0.1], "p_h1": [0.8, 0.1]})

@@ -157,7 +157,9 @@ def _spec_for(sim):
     ms = load_multisource_spec(SPEC)
     import dataclasses
 
-    return dataclasses.replace(ms.model, floor=float(sim.truth["floor"]))
+    # the shipped spec's terms are the bilateral panel's; the simulator has gdp and gdppc
+    return dataclasses.replace(ms.model, floor=float(sim.truth["floor"]),
+                               terms=("gdp", "gdppc"), likelihood="censored")
 
 
 def test_pooled_model_has_source_dims_and_shared_host_effects(sim):

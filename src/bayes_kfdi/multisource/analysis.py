@@ -57,7 +57,7 @@ def _interval(x: np.ndarray, prob: float) -> tuple[float, float]:
 
 
 def slope_table(idata: xr.DataTree, *, prob: float = CI_PROB) -> pd.DataFrame:
-    """Posterior of every source's slopes: ``source, term, mean, sd, q05, q95, p_positive``."""
+    """Posterior of every source's slopes: ``source, term, mean, sd, hdi_low, hdi_high, p_positive``."""
     beta = _draws(idata, "beta")
     rows = []
     for s in beta["series"].values:
@@ -65,7 +65,7 @@ def slope_table(idata: xr.DataTree, *, prob: float = CI_PROB) -> pd.DataFrame:
             x = beta.sel(series=s, term=t).values
             lo, hi = _interval(x, prob)
             rows.append({"source": str(s), "term": str(t), "mean": float(x.mean()),
-                         "sd": float(x.std(ddof=1)), "q05": lo, "q95": hi,
+                         "sd": float(x.std(ddof=1)), "hdi_low": lo, "hdi_high": hi,
                          "p_positive": float((x > 0).mean())})
     return pd.DataFrame(rows)
 
@@ -76,7 +76,7 @@ def contrasts(idata: xr.DataTree, reference: str, *, prob: float = CI_PROB) -> p
     Returns
     -------
     pandas.DataFrame
-        ``source, term, mean, sd, q05, q95, p_greater`` (posterior probability that the
+        ``source, term, mean, sd, hdi_low, hdi_high, p_greater`` (posterior probability that the
         source's slope exceeds the reference's).
     """
     beta = _draws(idata, "beta")
@@ -95,7 +95,7 @@ def contrasts(idata: xr.DataTree, reference: str, *, prob: float = CI_PROB) -> p
             d = (beta.sel(series=s, term=t) - ref.sel(term=t)).values
             lo, hi = _interval(d, prob)
             rows.append({"source": s, "term": str(t), "mean": float(d.mean()),
-                         "sd": float(d.std(ddof=1)), "q05": lo, "q95": hi,
+                         "sd": float(d.std(ddof=1)), "hdi_low": lo, "hdi_high": hi,
                          "p_greater": float((d > 0).mean())})
     return pd.DataFrame(rows)
 

@@ -116,11 +116,11 @@ def slope_path_plot(frame: pd.DataFrame, *, title: str) -> Figure:
     fig, ax = plt.subplots(figsize=(7.0, 3.8), dpi=100)
     if len(frame):
         x = frame["year"].to_numpy(dtype=float)
-        ax.fill_between(x, frame["q05"], frame["q95"], color=BAYES_COLOR, alpha=0.2,
+        ax.fill_between(x, frame["hdi90_low"], frame["hdi90_high"], color=BAYES_COLOR, alpha=0.2,
                         label="Bayes 90% band")
-        ax.fill_between(x, frame["q25"], frame["q75"], color=BAYES_COLOR, alpha=0.35,
+        ax.fill_between(x, frame["hdi50_low"], frame["hdi50_high"], color=BAYES_COLOR, alpha=0.35,
                         label="Bayes 50% band")
-        ax.plot(x, frame["q50"], color=BAYES_COLOR, lw=2, label="Bayes median")
+        ax.plot(x, frame["median"], color=BAYES_COLOR, lw=2, label="Bayes median")
         if frame["gmm"].notna().any():
             ax.plot(x, frame["gmm"], color=GMM_COLOR, lw=2, ls="--",
                     label="GMM: coefficient + trend interaction")
@@ -239,7 +239,7 @@ def source_forest_plot(table: pd.DataFrame, *, title: str, ci_prob: float) -> Fi
     Parameters
     ----------
     table : pandas.DataFrame
-        Columns ``source, term, mean, q05, q95`` (Bayes) and ``gmm_coef, gmm_ci_low,
+        Columns ``source, term, mean, hdi_low, hdi_high`` (Bayes) and ``gmm_coef, gmm_ci_low,
         gmm_ci_high`` (NaN where the source has no GMM estimate).
     title : str
         Figure title.
@@ -253,7 +253,7 @@ def source_forest_plot(table: pd.DataFrame, *, title: str, ci_prob: float) -> Fi
     pct = f"{ci_prob:.0%}"
     for ax, term in zip(axes, terms, strict=False):
         sub = table[table["term"] == term].set_index("source").reindex(sources)
-        _interval_rows(ax, ypos + 0.12, sub["mean"], sub["q05"], sub["q95"],
+        _interval_rows(ax, ypos + 0.12, sub["mean"], sub["hdi_low"], sub["hdi_high"],
                        color=BAYES_COLOR, marker="o")
         _interval_rows(ax, ypos - 0.12, sub["gmm_coef"], sub["gmm_ci_low"],
                        sub["gmm_ci_high"], color=GMM_COLOR, marker="s")
@@ -275,7 +275,7 @@ def contrast_plot(table: pd.DataFrame, *, title: str, reference: str, ci_prob: f
     Parameters
     ----------
     table : pandas.DataFrame
-        Columns ``source, term, mean, q05, q95`` (from
+        Columns ``source, term, mean, hdi_low, hdi_high`` (from
         :func:`bayes_kfdi.multisource.analysis.contrasts`).
     title : str
         Figure title.
@@ -294,7 +294,7 @@ def contrast_plot(table: pd.DataFrame, *, title: str, reference: str, ci_prob: f
     ypos = np.arange(len(sources))[::-1].astype(float)
     for ax, term in zip(axes, terms, strict=False):
         sub = table[table["term"] == term].set_index("source").reindex(sources)
-        _interval_rows(ax, ypos, sub["mean"], sub["q05"], sub["q95"], color=BAYES_COLOR,
+        _interval_rows(ax, ypos, sub["mean"], sub["hdi_low"], sub["hdi_high"], color=BAYES_COLOR,
                        marker="o")
         ax.axvline(0, color="black", lw=0.8)
         ax.set_title(term, fontsize=10)

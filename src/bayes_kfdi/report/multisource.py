@@ -41,8 +41,8 @@ N_WORST = 10
 def per_source_tables(res: MultiSourceResult) -> dict[str, pd.DataFrame]:
     """One results table per source: Bayesian slope, contrast vs reference, GMM.
 
-    Columns: the slope table's (``term, mean, sd, q05, q95, p_positive``), then
-    ``diff_vs_ref, diff_q05, diff_q95, p_greater_than_ref`` (NaN for the reference) and,
+    Columns: the slope table's (``term, mean, sd, hdi_low, hdi_high, p_positive``), then
+    ``diff_vs_ref, diff_hdi_low, diff_hdi_high, p_greater_than_ref`` (NaN for the reference) and,
     when GMM was run, ``gmm_coef, gmm_se, gmm_ci_low, gmm_ci_high`` (coef -/+ GMM_Z se;
     NaN where the source has no GMM estimate).
     """
@@ -60,8 +60,8 @@ def per_source_tables(res: MultiSourceResult) -> dict[str, pd.DataFrame]:
         t = res.slopes.loc[res.slopes["source"] == s].copy()
         nan = float("nan")
         t["diff_vs_ref"] = [con["mean"].get((s, k), nan) for k in t["term"]]
-        t["diff_q05"] = [con["q05"].get((s, k), nan) for k in t["term"]]
-        t["diff_q95"] = [con["q95"].get((s, k), nan) for k in t["term"]]
+        t["diff_hdi_low"] = [con["hdi_low"].get((s, k), nan) for k in t["term"]]
+        t["diff_hdi_high"] = [con["hdi_high"].get((s, k), nan) for k in t["term"]]
         t["p_greater_than_ref"] = [con["p_greater"].get((s, k), nan) for k in t["term"]]
         if gmm is not None:
             t["gmm_coef"] = pd.to_numeric(

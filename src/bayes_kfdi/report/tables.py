@@ -196,22 +196,24 @@ def _trend_reference(inputs: RunInputs, eq_result: Any) -> tuple[float, str]:
 def slope_path_frame(inputs: RunInputs, series: str, term: str) -> pd.DataFrame:
     """Posterior bands of a time-varying slope by year, with the GMM trend line.
 
-    Columns ``year, q05, q25, q50, q75, q95, gmm`` (``gmm``: coefficient plus the trend
-    interaction times years since the reference year; NaN without a GMM trend equation).
+    Columns ``year, hdi90_low, hdi50_low, median, hdi50_high, hdi90_high, gmm`` (90% and
+    50% HDIs; ``gmm``: coefficient plus the trend interaction times years since the
+    reference year; NaN without a GMM trend equation).
     Empty when the posterior has no year-by-year path for this slope.
     """
-    cols = ["year", "q05", "q25", "q50", "q75", "q95", "gmm"]
+    cols = ["year", "hdi90_low", "hdi50_low", "median", "hdi50_high", "hdi90_high", "gmm"]
     if inputs.posterior is None:
         return pd.DataFrame(columns=cols)
     path = slope_path(inputs.posterior, series, term)
     if path is None:
         return pd.DataFrame(columns=cols)
     years, draws = path
-    # bands are 90% and 50% HDIs per year (the report's one interval kind); q50 the median
+    # bands are 90% and 50% HDIs per year (the report's one interval kind)
     outer = np.array([hdi_interval(draws[:, j], 0.9) for j in range(draws.shape[1])]).T
     inner = np.array([hdi_interval(draws[:, j], 0.5) for j in range(draws.shape[1])]).T
-    frame = pd.DataFrame({"year": years.astype(int), "q05": outer[0], "q25": inner[0],
-                          "q50": np.median(draws, axis=0), "q75": inner[1], "q95": outer[1],
+    frame = pd.DataFrame({"year": years.astype(int), "hdi90_low": outer[0],
+                          "hdi50_low": inner[0], "median": np.median(draws, axis=0),
+                          "hdi50_high": inner[1], "hdi90_high": outer[1],
                           "gmm": math.nan})
     trend = gmm_lookup(inputs, series, term, "trend")
     if trend is not None:
