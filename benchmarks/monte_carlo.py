@@ -357,6 +357,10 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--chains", type=int, default=None)
     ap.add_argument("--skip-bayes", action="store_true")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--gmm-from", default=None,
+                    help="results file whose GMM rows replace --out's in the printed tables "
+                         "(same scenarios, reps and seeds; e.g. a --skip-bayes rerun after a "
+                         "GMM engine change)")
     ap.add_argument("--scheduler", default=SERIAL,
                     help="serial (this process), local (a Dask LocalCluster) or the address "
                          "of a running Dask scheduler")
@@ -406,7 +410,20 @@ def main() -> None:
         print(f"{len(missing)} of {len(panels)} panels failed (or their twin's Bayesian fit "
               f"did) and are not in the table: {', '.join(missing)}")
     rows = done.to_dict("records") + [r for k in sorted(finished) for r in finished[k]]
-    summarise(pd.DataFrame(rows))
+    table = pd.DataFrame(rows)
+    if args.gmm_from:
+        table = replace_gmm_rows(table, pd.read_csv(args.gmm_from))
+    summarise(table)
+
+
+def replace_gmm_rows(table: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its GMM rows taken from ``other`` for the panels both hold."""
+    key = ["scenario", "rep", "seed"]
+    panels = table[key].drop_duplicates().merge(other[key].drop_duplicates())
+    keep = table.merge(panels, on=key)
+    gmm = other[other["method"] == "gmm"].merge(panels, on=key)
+    print(f"GMM rows from --gmm-from for {len(panels)} panels")
+    return pd.concat([keep[keep["method"] != "gmm"], gmm], ignore_index=True)
 
 
 def write_rows(out: Path, done: pd.DataFrame, panels: list[Panel],
