@@ -34,15 +34,17 @@ def test_existing_output_is_refused_before_fitting(tmp_path):
     [
         (lambda s: s.replace('reference = "KOR"', 'reference = "XXX"'), SpecificationError,
          "reference"),
-        (lambda s: s.replace("min_sources_per_host = 7", "min_sources_per_host = 99"),
+        (lambda s: s.replace("min_sources_per_host = 6", "min_sources_per_host = 99"),
          DataError, "left out"),
-        (lambda s: s.replace('likelihood = "censored"', 'likelihood = "tobit"'),
+        (lambda s: s.replace('likelihood = "hurdle"', 'likelihood = "tobit"'),
          SpecificationError, "likelihood"),
     ],
 )
 def test_bad_multisource_spec_fails_before_fitting(tmp_path, edit, error, match):
     spec = tmp_path / "ms.toml"
-    spec.write_text(edit(SPEC.read_text()))
+    text = edit(SPEC.read_text())
+    assert text != SPEC.read_text(), "the edit no longer matches the shipped spec"
+    spec.write_text(text)
     with pytest.raises(error, match=match):
         reproduce(DATA, tmp_path / "out", spec=spec)
     assert not (tmp_path / "out").exists()
