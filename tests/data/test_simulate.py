@@ -41,6 +41,11 @@ WITHIN_RHO_ATOL = 0.08
 WITHIN_BETA_ATOL = 0.08
 
 TERMS = ("gdp", "gdppc", "wage", "rd", "edu", "exports", "exunit", "imports", "imunit")
+#: Regenerating the shipped panel on another machine: the calibration's root finding and
+#: sums agree to the last bits only within one BLAS/CPU build (measured: 2.1e-14 at most,
+#: on values up to ~20), so values are compared to this tolerance and everything else
+#: (rows, columns, keys, missing cells) exactly.
+REGENERATE_ATOL = 1e-12
 #: Band for the median absolute yearly change of electronics log unit values.
 UNIT_VALUE_YOY_RANGE = (0.2, 0.5)
 
@@ -55,11 +60,45 @@ def korea_latent():
     return simulate_korea(floor=False)
 
 
-def test_shipped_panel_regenerates_bit_identically(tmp_path, korea):
+def assert_same_panel(new_csv, shipped_csv) -> None:
+    """The same panel up to :data:`REGENERATE_ATOL` in its numbers."""
+    new, old = pd.read_csv(new_csv), pd.read_csv(shipped_csv)
+    assert list(new.columns) == list(old.columns) and len(new) == len(old)
+    for col in old.columns:
+        if old[col].dtype.kind == "f":
+            assert (new[col].isna() == old[col].isna()).all(), col
+            np.testing.assert_allclose(new[col], old[col], rtol=0, atol=REGENERATE_ATOL,
+                                       err_msg=col)
+        else:
+            assert (new[col] == old[col]).all(), col
+
+
+def _assert_same_json(a, b, where="truth") -> None:
+    if isinstance(b, dict):
+        assert isinstance(a, dict) and a.keys() == b.keys(), where
+        for k in b:
+            _assert_same_json(a[k], b[k], f"{where}.{k}")
+    elif isinstance(b, list):
+        assert isinstance(a, list) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _assert_same_json(x, y, f"{where}[{i}]")
+    elif isinstance(b, float) and not isinstance(a, bool):
+        assert a == pytest.approx(b, rel=0, abs=REGENERATE_ATOL, nan_ok=True), where
+    else:
+        assert a == b, where
+
+
+def test_shipped_panel_regenerates(tmp_path, korea):
     csv, truth = write_simulated(korea, tmp_path / "korea_semisynthetic.csv")
-    shipped = data_dir() / "korea_semisynthetic.csv"
-    assert csv.read_bytes() == shipped.read_bytes()
-    assert truth.read_bytes() == (data_dir() / "korea_semisynthetic.truth.json").read_bytes()
+    assert_same_panel(csv, data_dir() / "korea_semisynthetic.csv")
+    _assert_same_json(json.loads(truth.read_text()),
+                      json.loads((data_dir() / "korea_semisynthetic.truth.json").read_text()))
+
+
+def test_a_seed_gives_the_same_bytes_twice(tmp_path, korea):
+    first, _ = write_simulated(korea, tmp_path / "a.csv")
+    second, _ = write_simulated(simulate_korea(), tmp_path / "b.csv")
+    assert first.read_bytes() == second.read_bytes()
 
 
 def test_shape_and_schema(korea):
@@ -423,4 +462,4 @@ def test_cli_simulate_reproduces_shipped_panel(tmp_path):
     out = tmp_path / "k.csv"
     res = CliRunner().invoke(app, ["simulate", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert out.read_bytes() == (data_dir() / "korea_semisynthetic.csv").read_bytes()
+    assert_same_panel(out, data_dir() / "korea_semisynthetic.csv")
