@@ -168,7 +168,8 @@ def test_compare_ranks_better_predictive_density_first():
     assert "n_pareto_k_bad" in table.columns
 
 
-@pytest.mark.parametrize("sampler", ["numpyro", "nutpie"])
+# numpyro pays about 100 s of JAX compilation on 2 cores: run it with the slow tests
+@pytest.mark.parametrize("sampler", [pytest.param("numpyro", marks=pytest.mark.slow), "nutpie"])
 def test_selectable_samplers_run_end_to_end_and_reproduce_with_a_seed(sampler):
     pytest.importorskip(sampler)
     spec = HierarchicalSpec(terms=("gdp", "wage"), time_varying={"wage": "linear"})
