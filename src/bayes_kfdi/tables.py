@@ -256,7 +256,7 @@ def _pair(label: str, value: str) -> str:
 def _tex(text: str) -> str:
     table = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
              "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-             "^": r"\textasciicircum{}"}
+             "^": r"\textasciicircum{}", "<": r"$<$", ">": r"$>$"}  # < > misprint in OT1
     return "".join(table.get(ch, ch) for ch in str(text))
 
 

@@ -57,6 +57,7 @@ def test_html_markdown_latex(fake_result):
     assert "| GDP | 1.30*** (0.20) |" in md
     tex = to_latex(t, "table2")
     assert r"R\&D" in tex and r"1.30$^{***}$ (0.20)" in tex and r"\toprule" in tex
+    assert r"p$<$0.01" in tex and "p<" not in tex  # a bare < misprints in LaTeX's OT1
 
 
 def test_atomic_write_leaves_no_temp_files(tmp_path):

@@ -146,7 +146,7 @@ def layout(table: pd.DataFrame, *, source: str = "estimate") -> pd.DataFrame:
     return out
 
 
-def paper_table(table: pd.DataFrame, table_name: str, *, variant: str = "baseline",
+def paper_table(table: pd.DataFrame, *, variant: str = "baseline",
                 source: str = "estimate") -> ResultTable:
     """One part of Table 2 or 3 as a :class:`~bayes_kfdi.tables.ResultTable`.
 
@@ -169,9 +169,9 @@ def paper_table(table: pd.DataFrame, table_name: str, *, variant: str = "baselin
                        notes=(note,), frame=lay)
 
 
-def _parts(table: pd.DataFrame, table_name: str, variant: str) -> list[ResultTable]:
+def _parts(table: pd.DataFrame, variant: str) -> list[ResultTable]:
     sources = ["estimate"] + (["paper"] if variant == "baseline" else [])
-    return [paper_table(table, table_name, variant=variant, source=src) for src in sources]
+    return [paper_table(table, variant=variant, source=src) for src in sources]
 
 
 def _title(table_name: str, variant: str) -> tuple[str, str]:
@@ -182,7 +182,7 @@ def _title(table_name: str, variant: str) -> tuple[str, str]:
 def to_markdown(table: pd.DataFrame, table_name: str, *, variant: str = "baseline") -> str:
     """Markdown: our estimates in the paper's layout, then the published table."""
     title, dep = _title(table_name, variant)
-    body = "\n\n".join(t.to_markdown() for t in _parts(table, table_name, variant))
+    body = "\n\n".join(t.to_markdown() for t in _parts(table, variant))
     return f"## {title}\n\n*{dep}*\n\n{body}\n"
 
 
@@ -190,7 +190,7 @@ def to_html(table: pd.DataFrame, table_name: str, *, variant: str = "baseline") 
     """Render a standalone HTML page: our estimates, then the published table."""
     title, dep = _title(table_name, variant)
     body = [f"<h2>{html.escape(title)}</h2>", f'<p class="dep">{html.escape(dep)}</p>']
-    body += [t.to_html() for t in _parts(table, table_name, variant)]
+    body += [t.to_html() for t in _parts(table, variant)]
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
@@ -202,7 +202,7 @@ def to_html(table: pd.DataFrame, table_name: str, *, variant: str = "baseline") 
 def to_latex(table: pd.DataFrame, table_name: str, *, variant: str = "baseline") -> str:
     """Render a LaTeX ``table`` (booktabs) of our estimates in the paper's layout."""
     title, dep = _title(table_name, variant)
-    tabular = paper_table(table, table_name, variant=variant).to_latex()
+    tabular = paper_table(table, variant=variant).to_latex()
     for mark in ("***", "**", "*"):  # stars as superscripts, as the paper prints them
         tabular = tabular.replace(f"{mark} (", f"$^{{{mark}}}$ (")
     return "\n".join([
